@@ -1,0 +1,52 @@
+"""Start and cancel jobs (each with its audit row)."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts import audit
+from apps.accounts.access import require_role
+from apps.accounts.models import Membership
+from apps.jobs.kinds import get_kind
+from apps.jobs.models import Job
+
+
+def start_job(*, membership: Membership, kind: str, target: str = "", params=None) -> Job:
+    job_kind = get_kind(kind)
+    if job_kind is None:
+        raise ValidationError(f"Unknown job kind “{kind}”.")
+    require_role(membership, job_kind.role)
+    with transaction.atomic():
+        job = Job.objects.create(
+            team=membership.team, kind=kind, target=target, params=params or {},
+            requested_by=membership.user,
+        )
+        audit.record(
+            team=membership.team, actor=membership.user, action="job.start", target=job, kind=kind
+        )
+        transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+def enqueue(job_id: int) -> None:
+    from apps.jobs.tasks import run_job_task
+
+    run_job_task.delay(job_id)
+
+
+def cancel_job(*, membership: Membership, job: Job) -> Job:
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.is_finished:
+            raise ValidationError("This job has already finished.")
+        if job.status == Job.Status.QUEUED:
+            # Not started: finish it here; the worker will skip it (it only claims queued jobs).
+            job.status = Job.Status.CANCELLED
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "finished_at"])
+        else:
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested"])
+        audit.record(team=membership.team, actor=membership.user, action="job.cancel", target=job)
+    return job

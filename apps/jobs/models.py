@@ -1,0 +1,73 @@
+"""Long operations (sweeps, lifecycle commands, backups) as rows that a page can follow."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=64)
+    target = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # The sequence number of the last JobLine: the cursor a poll compares with.
+    last_line = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["team", "-created_at"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class JobLine(models.Model):
+    """One line of a job's output; `seq` is 1, 2, 3… within the job so a poll can say "after N"."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="lines")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="job_line_seq")]
+
+
+class ProcessHeartbeat(models.Model):
+    """Last sign of life of a Celery worker or the beat scheduler (shown in /healthz)."""
+
+    class Role(models.TextChoices):
+        WORKER = "worker", "Worker"
+        BEAT = "beat", "Beat"
+
+    hostname = models.CharField(max_length=200, primary_key=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    last_seen = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,129 @@
+"""Run a job's function and record everything it does into its row.
+
+Tasks are thin wrappers over `run_job`, so tests run the very same code without a worker.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.jobs.kinds import get_kind
+from apps.jobs.models import Job, JobLine, ProcessHeartbeat
+
+log = logging.getLogger(__name__)
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when a member asked to cancel it."""
+
+
+class JobContext:
+    """What a job function gets: append output, report progress, notice cancellation."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self._seq = job.last_line
+
+    def log(self, text: str, *, progress: int | None = None) -> None:
+        now = timezone.now()
+        lines = [line for line in str(text).splitlines() or [""]]
+        with transaction.atomic():
+            first = self._seq + 1
+            JobLine.objects.bulk_create(
+                JobLine(job_id=self.job.pk, seq=first + offset, at=now, text=line)
+                for offset, line in enumerate(lines)
+            )
+            self._seq += len(lines)
+            self._update(last_line=self._seq, **self._progress_fields(progress))
+
+    def progress(self, percent: int) -> None:
+        self._update(**self._progress_fields(percent))
+
+    def check_cancelled(self) -> None:
+        self._update()
+
+    def _progress_fields(self, percent):
+        if percent is None:
+            return {}
+        return {"progress": max(0, min(100, int(percent)))}
+
+    def _update(self, **fields) -> None:
+        # One UPDATE that also tells us whether a cancel was requested meanwhile.
+        changed = Job.objects.filter(pk=self.job.pk, cancel_requested=False).update(**fields)
+        if not changed:
+            raise JobCancelled()
+
+
+def run_job(job_id: int, *, worker: str = "inline") -> Job | None:
+    """Claim a queued job, run its kind's function, record the outcome.
+
+    A job that is no longer queued (cancelled before it started, or already run and then
+    redelivered by the broker after a worker died) is left alone.
+    """
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=timezone.now(), worker=worker
+    )
+    if not claimed:
+        return None
+    job = Job.objects.get(pk=job_id)
+    ctx = JobContext(job)
+    kind = get_kind(job.kind)
+    try:
+        if kind is None:
+            raise RuntimeError(f"Unknown job kind {job.kind!r}")
+        kind.run(ctx, **job.params)
+    except JobCancelled:
+        _finish(job, Job.Status.CANCELLED, ctx, "Cancelled on request.")
+    except Exception as exc:  # the job's failure is the job's outcome, not the worker's
+        log.exception("job %s failed", job_id)
+        _finish(job, Job.Status.FAILED, ctx, f"Failed: {exc}", error=str(exc) or type(exc).__name__)
+    else:
+        _finish(job, Job.Status.SUCCEEDED, ctx, "Done.", progress=100)
+    job.refresh_from_db()
+    return job
+
+
+def _finish(job: Job, status: str, ctx: JobContext, line: str, *, error: str = "", progress=None):
+    Job.objects.filter(pk=job.pk).update(cancel_requested=False)  # let the last line through
+    ctx.log(line)
+    fields = {"status": status, "finished_at": timezone.now(), "error": error}
+    if progress is not None:
+        fields["progress"] = progress
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def reap_stale_jobs(now=None) -> int:
+    """Mark failed the running jobs whose worker stopped sending heartbeats.
+
+    Returns how many jobs were reaped. Runs on a beat schedule and when a page looks at a job, so
+    a dead worker never leaves a job "running" forever.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    alive = ProcessHeartbeat.objects.filter(
+        role=ProcessHeartbeat.Role.WORKER, last_seen__gte=stale_before
+    ).values_list("hostname", flat=True)
+    stale = Job.objects.filter(status=Job.Status.RUNNING, started_at__lt=stale_before).exclude(
+        worker__in=list(alive)
+    )
+    reaped = 0
+    for job in stale:
+        updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.FAILED,
+            finished_at=now,
+            error=f"The worker running this job ({job.worker}) stopped before it finished.",
+            last_line=F("last_line") + 1,
+        )
+        if updated:
+            job.refresh_from_db(fields=["last_line"])
+            JobLine.objects.create(
+                job=job, seq=job.last_line, at=now,
+                text=f"Failed: the worker {job.worker} stopped before the job finished.",
+            )
+            reaped += 1
+    return reaped

@@ -1,0 +1,89 @@
+"""Shared fixtures: the four personas of every view test, and a real Redis server."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from apps.accounts.models import Membership, Role, Team
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real redis-server on a free loopback port, for the whole run."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run `make test` (it installs it) or apt-get install redis-server")
+    port = free_port()
+    folder = tempfile.mkdtemp(prefix="fluxpanel-redis-")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", folder],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("redis-server did not start")
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class Personas:
+    """Team A with a manager, an operator and a viewer; an outsider who manages team B."""
+
+    def __init__(self, django_user_model):
+        self.team = Team.objects.create(name="Team A")
+        self.other_team = Team.objects.create(name="Team B")
+        self.password = "correct horse battery staple"
+        self.users = {}
+        for role in (Role.MANAGER, Role.OPERATOR, Role.VIEWER):
+            user = django_user_model.objects.create_user(username=role.value, password=self.password)
+            Membership.objects.create(team=self.team, user=user, role=role)
+            self.users[role.value] = user
+        outsider = django_user_model.objects.create_user(username="outsider", password=self.password)
+        Membership.objects.create(team=self.other_team, user=outsider, role=Role.MANAGER)
+        self.users["outsider"] = outsider
+
+    def __getattr__(self, name):
+        try:
+            return self.users[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@pytest.fixture
+def personas(db, django_user_model):
+    return Personas(django_user_model)
+
+
+@pytest.fixture
+def client_as(client, personas):
+    """client_as("operator") -> a Django test client signed in as that persona."""
+
+    def sign_in(name: str):
+        client.force_login(personas.users[name])
+        return client
+
+    return sign_in

@@ -1,15 +1,21 @@
 """Shared fixtures: the four personas of every view test, and a real Redis server."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from apps.accounts.models import Membership, Role, Team
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -48,6 +54,53 @@ def redis_url():
     process.terminate()
     process.wait(timeout=10)
     shutil.rmtree(folder, ignore_errors=True)
+
+@pytest.fixture
+def redis_broker(redis_url):
+    """Point the panel's Celery app at the test Redis for one test."""
+    from fluxpanel.celery import app as celery_app
+
+    old = celery_app.conf.broker_url
+    celery_app.conf.broker_url = redis_url
+    yield redis_url
+    celery_app.conf.broker_url = old
+
+
+@pytest.fixture
+def worker(redis_broker):
+    """Start `celery worker` as its own process on the test database; stop it after the test."""
+    from django.conf import settings
+    from django.db import connection
+
+    from apps.jobs.models import ProcessHeartbeat
+
+    environment = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        FLUXPANEL_DATA_DIR=str(settings.DATA_DIR),
+        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
+        REDIS_URL=redis_broker,
+        WORKER_HEARTBEAT_SECONDS="1",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "fluxpanel", "worker", "--loglevel", "INFO",
+         "--pool", "threads", "--concurrency", "2", "--hostname", "testworker@%h"],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not ProcessHeartbeat.objects.filter(role="worker", hostname__startswith="testworker@").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("worker did not start:\n" + process.stdout.read())
+        time.sleep(0.2)
+    yield process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
 
 
 class Personas:

@@ -83,6 +83,9 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self):
+        return f"invitation to {self.team} as {self.role}"
+
     @property
     def is_open(self) -> bool:
         return not self.revoked and self.accepted_at is None and self.expires_at > timezone.now()

@@ -59,6 +59,9 @@ class JobLine(models.Model):
         ordering = ["seq"]
         constraints = [models.UniqueConstraint(fields=["job", "seq"], name="job_line_seq")]
 
+    def __str__(self):
+        return f"{self.job_id}:{self.seq} {self.text[:60]}"
+
 
 class ProcessHeartbeat(models.Model):
     """Last sign of life of a Celery worker or the beat scheduler (shown in /healthz)."""
@@ -71,3 +74,6 @@ class ProcessHeartbeat(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     last_seen = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.role} {self.hostname}"

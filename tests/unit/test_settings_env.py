@@ -41,7 +41,7 @@ def test_persistent_secret_is_created_once(tmp_path, monkeypatch):
 
 
 def _manage(args, tmp_path, **extra):
-    environment = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+    environment = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     environment.update(FLUXPANEL_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="fluxpanel.settings", **extra)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=environment,
                           capture_output=True, text=True, timeout=120)

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from apps.accounts.models import Membership, Role, Team
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -107,6 +105,8 @@ class Personas:
     """Team A with a manager, an operator and a viewer; an outsider who manages team B."""
 
     def __init__(self, django_user_model):
+        from apps.accounts.models import Membership, Role, Team
+
         self.team = Team.objects.create(name="Team A")
         self.other_team = Team.objects.create(name="Team B")
         self.password = "correct horse battery staple"

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "apps.deployments",
     "apps.pricing",
     "apps.worldstate",
+    "apps.wallets",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,9 @@ else:
         "data_folder_out": str(BROKER_DIR),
         "control_folder": str(DATA_DIR / "broker-control"),
     }
+    # kombu expects the folders to exist; creating them here serves web, worker and beat alike.
+    for _folder in (BROKER_DIR, DATA_DIR / "broker-control"):
+        _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -160,3 +164,13 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "jobs.reap_stale", "schedule": 30.0},
 }
+
+# Fleet sweeps: parallel probes per sweep, per-node timeout, and when a silent sweep counts as dead.
+SWEEP_CONCURRENCY = env.get_int("SWEEP_CONCURRENCY", 100, minimum=1, maximum=1000)
+SWEEP_TIMEOUT_SECONDS = env.get_int("SWEEP_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+SWEEP_STALE_SECONDS = env.get_int("SWEEP_STALE_SECONDS", 60, minimum=5)
+# Development and tests only: accept any http(s) URL as a node address (the simulated fleet serves
+# many nodes under one port with a path prefix). Real nodes are checked against FluxOS's ports.
+ALLOW_ANY_NODE_URL = env.get_bool("FLUXPANEL_ALLOW_ANY_NODE_URL", False)
+# Alert webhooks to private/loopback addresses are refused unless allowed here.
+ALLOW_PRIVATE_WEBHOOKS = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_WEBHOOKS", False)

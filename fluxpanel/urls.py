@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from apps.nodes.metrics import metrics
 from fluxpanel.health import healthz
 
 
@@ -16,11 +17,13 @@ def home(request):
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("accounts/", include("apps.accounts.urls")),
     path("fleet/", include("apps.nodes.urls")),
     path("apps/", include("apps.deployments.urls")),
     path("pricing/", include("apps.pricing.urls")),
     path("worldstate/", include("apps.worldstate.urls")),
     path("jobs/", include("apps.jobs.urls")),
+    path("wallet/", include("apps.wallets.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,33 +1,26 @@
 """Every view × every persona: outsiders get 404 for team A's objects, low roles get 403.
 
-The matrix must list every URL of the panel's apps: a new view that is not added here fails
-`test_matrix_covers_every_view`, so nobody can forget its access check.
+Each app lists its views in tests/unit/test_access_<app>.py (`CASES`, and `NOT_TEAM_VIEWS` for
+public ones); `test_matrix_covers_every_view` fails for a URL that no such file lists, so nobody
+can forget a view's access check.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+import pathlib
 
 import pytest
 from django.urls import get_resolver, reverse
 
 from apps.accounts.models import Invitation, Membership, Role
 from apps.jobs.models import Job
+from tests.access import PERSONAS, Case, check_case
 
-PERSONAS = ("manager", "operator", "viewer", "outsider")
 # URL names that are not team views: public pages, sign-in/out, health, admin.
 NOT_TEAM_VIEWS = {
     "home", "healthz", "accounts:login", "accounts:logout", "accounts:first_user",
     "accounts:no_team", "accounts:switch_team", "accounts:create_team", "accounts:invitation",
 }
-
-
-@dataclass
-class Case:
-    name: str
-    method: str
-    minimum: str  # lowest role that may use it
-    kwargs: callable = None  # fixtures -> URL kwargs, for views of one team object
-    data: dict | None = None
 
 
 def objects(personas):
@@ -56,36 +49,10 @@ CASES = [
 ]
 
 
-def expected_status(case: Case, persona: str) -> str:
-    if persona == "outsider":
-        # The outsider manages team B: team-wide pages show team B; team A's objects do not exist.
-        return "404" if case.kwargs else "ok"
-    return "ok" if Role.at_least(persona, case.minimum) else "403"
-
-
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_access(case, persona, personas, client_as):
-    client = client_as(persona)
-    kwargs = case.kwargs(objects(personas)) if case.kwargs else {}
-    url = reverse(case.name, kwargs=kwargs)
-    before = {
-        "memberships": Membership.objects.count(),
-        "invitations": list(Invitation.objects.values_list("pk", "revoked")),
-        "jobs": list(Job.objects.values_list("pk", "status", "cancel_requested")),
-    }
-    response = getattr(client, case.method)(url, case.data or {})
-    expected = expected_status(case, persona)
-    if expected == "ok":
-        assert response.status_code in (200, 204, 302), response.status_code
-    else:
-        assert response.status_code == int(expected)
-        # A refused request changes nothing.
-        assert Membership.objects.count() == before["memberships"]
-        assert list(Invitation.objects.values_list("pk", "revoked")) == before["invitations"]
-        assert list(Job.objects.values_list("pk", "status", "cancel_requested")) == before["jobs"]
-    if expected == "403":
-        assert b"role" in response.content
+    check_case(case, persona, client_as(persona), objects(personas))
 
 
 def test_403_names_the_role_needed(personas, client_as):
@@ -113,5 +80,8 @@ def test_matrix_covers_every_view():
                 names.add(prefix + pattern.name)
 
     walk(get_resolver().url_patterns)
-    covered = {case.name for case in CASES} | NOT_TEAM_VIEWS
+    covered = set(NOT_TEAM_VIEWS)
+    for path in pathlib.Path(__file__).parent.glob("test_access_*.py"):
+        module = importlib.import_module(f"tests.unit.{path.stem}")
+        covered |= {case.name for case in module.CASES} | getattr(module, "NOT_TEAM_VIEWS", set())
     assert names - covered == set(), "views missing from the access matrix"

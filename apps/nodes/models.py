@@ -1,0 +1,246 @@
+"""Nodes, their latest snapshot, status changes, sweeps, alert rules and maintenance claims."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class NodeGroup(models.Model):
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="node_groups")
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="node_group_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Node(models.Model):
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="nodes")
+    name = models.CharField(max_length=100)
+    # What the manager registered (normalised `host:port`), and the URL the panel calls.
+    address = models.CharField(max_length=255)
+    base_url = models.CharField(max_length=300)
+    group = models.ForeignKey(NodeGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="nodes")
+    provider = models.CharField(max_length=80, blank=True)
+    monthly_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "address"], name="node_address_per_team"),
+            models.UniqueConstraint(fields=["team", "name"], name="node_name_per_team"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class NodeState(models.TextChoices):
+    """The one word a fleet table shows per node, worst first."""
+
+    DOWN = "down", "Down"            # no answer: refused, timed out, hung
+    ERROR = "error", "Error"         # answered, but not a usable FluxOS reply (500, garbage)
+    DOS = "dos", "DOS"               # the network put it in DOS state
+    UNCONFIRMED = "unconfirmed", "Not confirmed"
+    CONFIRMED = "confirmed", "Confirmed"
+    UNKNOWN = "unknown", "Not swept yet"
+
+
+class NodeSnapshot(models.Model):
+    """The latest sweep result of one node (one row per node, upserted in bulk by each sweep)."""
+
+    node = models.OneToOneField(Node, on_delete=models.CASCADE, primary_key=True, related_name="snapshot")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=NodeState.choices, default=NodeState.UNKNOWN, db_index=True)
+    reason = models.CharField(max_length=300, blank=True)
+    version = models.CharField(max_length=32, blank=True)
+    tier = models.CharField(max_length=16, blank=True)
+    flux_status = models.CharField(max_length=32, blank=True)
+    height = models.IntegerField(null=True, blank=True)
+    height_lag = models.IntegerField(null=True, blank=True)
+    last_confirmed_height = models.IntegerField(null=True, blank=True)
+    maintenance_blocks = models.IntegerField(null=True, blank=True)
+    benchmark_status = models.CharField(max_length=32, blank=True)
+    arcane = models.BooleanField(null=True)
+    apps_running = models.IntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)  # compact extras for the node page
+    checked_at = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "state"])]
+
+    def __str__(self):
+        return f"{self.node_id}: {self.state}"
+
+    @property
+    def maintenance_minutes(self) -> int | None:
+        from apps.nodes.health import BLOCK_SECONDS
+
+        if self.maintenance_blocks is None:
+            return None
+        return self.maintenance_blocks * BLOCK_SECONDS // 60
+
+
+class StatusChange(models.Model):
+    """A transition of a node's state; history and uptime are computed from these rows only."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="status_changes")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    old_state = models.CharField(max_length=16, choices=NodeState.choices)
+    new_state = models.CharField(max_length=16, choices=NodeState.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    alerts_processed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["node", "-at"]), models.Index(fields=["alerts_processed"])]
+
+    def __str__(self):
+        return f"{self.node_id}: {self.old_state} → {self.new_state}"
+
+
+class SweepSettings(models.Model):
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="sweep_settings")
+    interval_seconds = models.PositiveIntegerField(default=60)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self):
+        return f"sweep every {self.interval_seconds}s"
+
+
+class Sweep(models.Model):
+    """One sweep of a team's fleet. A row in `running` with a recent heartbeat holds the lock."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        ABANDONED = "abandoned", "Abandoned"  # its process died; the next sweep took over
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="sweeps")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    nodes = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    changes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["team", "status"])]
+
+    def __str__(self):
+        return f"sweep {self.pk} ({self.status})"
+
+
+class AlertRule(models.Model):
+    class Kind(models.TextChoices):
+        NODE_DOWN = "node_down", "Node down or answering garbage"
+        NOT_CONFIRMED = "not_confirmed", "Node not CONFIRMED"
+        BENCHMARK_FAILED = "benchmark_failed", "Benchmark failed"
+        HEIGHT_BEHIND = "height_behind", "Block height behind by N blocks"
+        MAINTENANCE_LOW = "maintenance_low", "Maintenance window under N minutes"
+        VERSION_BEHIND = "version_behind", "FluxOS version behind the fleet's newest"
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="alert_rules")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    threshold = models.PositiveIntegerField(null=True, blank=True)
+    email = models.CharField(max_length=500, blank=True, help_text="Comma-separated addresses")
+    webhook_url = models.URLField(max_length=500, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "id"]
+
+    def __str__(self):
+        return self.get_kind_display() + (f" ({self.threshold})" if self.threshold is not None else "")
+
+
+class AlertState(models.Model):
+    """Whether a rule is firing for a node; an alert goes out only when this flips."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="states")
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="alert_states")
+    firing = models.BooleanField(default=False)
+    since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "node"], name="alert_state_rule_node")]
+
+    def __str__(self):
+        return f"{self.rule_id}/{self.node_id}: {'firing' if self.firing else 'ok'}"
+
+
+class AlertDelivery(models.Model):
+    """One notice sent (or muted, or failed) for a rule flipping on a node."""
+
+    class Kind(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="deliveries")
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="alert_deliveries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.CharField(max_length=500)
+    muted = models.BooleanField(default=False)
+    channels = models.JSONField(default=dict)  # {"email": "sent"|error, "webhook": "sent"|error}
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.message
+
+
+class MaintenanceClaim(models.Model):
+    """A member works on a node until `until`: its alerts are muted and others see who holds it."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="claims")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.user} on {self.node} until {self.until:%Y-%m-%d %H:%M}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class MetricsToken(models.Model):
+    """A bearer token for `/metrics`; only its hash is stored, the token is shown once."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="metrics_token")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"metrics token of {self.team_id}"
+
+    @staticmethod
+    def new_token() -> str:
+        return "fpm_" + secrets.token_urlsafe(24)

@@ -21,6 +21,9 @@ def normalise_address(text: str) -> tuple[str, str]:
             url = raw.rstrip("/")
             return url.split("://", 1)[1], url
     address = parse_node_address(raw)
+    if "." not in address.host and ":" not in address.host:
+        # A single word ("node1", "not") is almost always a typo: Flux nodes have public addresses.
+        raise ValueError(f"'{address.host}' is not a node address: use its public IP or full host name.")
     base_url = address.base_url()
     return base_url.split("://", 1)[1], base_url
 

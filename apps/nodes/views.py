@@ -39,13 +39,13 @@ COLUMNS = [("name", "Name"), (None, "Address"), ("tier", "Tier"), ("state", "Sta
            (None, "Apps"), ("seen", "Last seen")]
 
 
-def _fleet_context(request):
+def _fleet_context(request, fingerprint=None):
     query = FleetQuery.from_request(request.GET)
     return {
         "query": query,
         "page": fleet_page(request.team, query),
         "counts": state_counts(request.team),
-        "fingerprint": fleet_fingerprint(request.team),
+        "fingerprint": fingerprint or fleet_fingerprint(request.team),
         "states": NodeState.choices,
         "columns": COLUMNS,
     }
@@ -62,9 +62,10 @@ def fleet(request):
 @team_view()
 def fleet_poll(request):
     """The live part of the fleet page; 304 (htmx swaps nothing) when nothing changed."""
-    if request.GET.get("fp") == fleet_fingerprint(request.team):
+    fingerprint = fleet_fingerprint(request.team)
+    if request.GET.get("fp") == fingerprint:
         return HttpResponse(status=NOT_MODIFIED)
-    return render(request, "nodes/_fleet_live.html", _fleet_context(request))
+    return render(request, "nodes/_fleet_live.html", _fleet_context(request, fingerprint))
 
 
 @team_view(Role.MANAGER)

@@ -1,0 +1,408 @@
+"""Run-time state of the apps installed on one simulated node: containers, logs, volumes.
+
+Each component of an installed app is one simulated docker container with a state
+(running / stopped / paused), a log that keeps growing while it runs (docker-style RFC 3339
+timestamps), stats, and a volume laid out like a FluxOS component mount
+(`appdata/`, `backup/{local,remote,upload}/`). Lifecycle commands change the state and write log
+lines, the way a container's own output would show a restart.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import tarfile
+import time
+import zipfile
+from collections import deque
+from datetime import UTC, datetime
+
+from tests.sim.fluxnode_world import hex_id, now_ms
+
+LOG_INTERVAL_MS = 2_000
+LOG_KEEP = 2_000
+APPS_FOLDER = "/home/fluxuser/zelflux/ZelApps"
+
+
+class DockerError(Exception):
+    """What dockerode throws; FluxOS puts its message into the error envelope."""
+
+
+def docker_time(ms: int) -> str:
+    """RFC 3339 with nanoseconds, like docker's log timestamps."""
+    stamp = datetime.fromtimestamp(ms / 1000, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}000000Z"
+
+
+def iso_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_since_ms(value: str) -> int | None:
+    """Docker's `since`: RFC 3339 (any fraction) or unix seconds; None when unparsable."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return int(float(text) * 1000) if text.replace(".", "", 1).isdigit() else _rfc3339_ms(text)
+    except ValueError:
+        return None
+
+
+def _rfc3339_ms(text: str) -> int:
+    text = text.replace("Z", "+00:00")
+    main, _, rest = text.partition(".")
+    fraction = ""
+    zone = ""
+    if rest:
+        digits = ""
+        for position, ch in enumerate(rest):
+            if not ch.isdigit():
+                zone = rest[position:]
+                break
+            digits += ch
+        fraction = digits
+    else:
+        for sign in ("+", "-"):
+            if sign in main[10:]:
+                head, _, tail = main[10:].rpartition(sign)
+                main, zone = main[:10] + head, sign + tail
+                break
+    moment = datetime.fromisoformat(main + (zone or "+00:00"))
+    return int(moment.timestamp()) * 1000 + int((fraction + "000")[:3])
+
+
+class VNode:
+    """A file or folder in a simulated volume."""
+
+    def __init__(self, name: str, *, content: bytes | None = None, ms: int | None = None):
+        self.name = name
+        self.children: dict[str, VNode] | None = None if content is not None else {}
+        self.content = content
+        self.created = self.modified = ms if ms is not None else now_ms()
+
+    @property
+    def is_dir(self) -> bool:
+        return self.children is not None
+
+    def size(self) -> int:
+        if self.is_dir:
+            return sum(child.size() for child in self.children.values())
+        return len(self.content)
+
+
+class Volume:
+    """A component mount; paths are relative to it (`appdata/sub`), `..` is refused."""
+
+    def __init__(self, mount: str, seed_text: str, ms: int):
+        self.mount = mount
+        self.root = VNode("")
+        for folder in ("appdata", "backup", "backup/local", "backup/remote", "backup/upload"):
+            self.make_dir(folder, ms=ms)
+        self.write("appdata/config.yml", f"# {seed_text}\nlisten: 0.0.0.0\n".encode(), ms=ms)
+        self.make_dir("appdata/data", ms=ms)
+        for number in range(3):
+            self.write(f"appdata/data/part-{number}.bin", (seed_text * (number + 1)).encode(), ms=ms)
+
+    @staticmethod
+    def split(path: str) -> list[str]:
+        parts = [p for p in (path or "").strip("/").split("/") if p not in ("", ".")]
+        if any(p == ".." for p in parts):
+            raise ValueError("Path traversal is not allowed")
+        return parts
+
+    def get(self, path: str) -> VNode | None:
+        node = self.root
+        for part in self.split(path):
+            if not node.is_dir or part not in node.children:
+                return None
+            node = node.children[part]
+        return node
+
+    def parent_of(self, path: str) -> tuple[VNode, str]:
+        parts = self.split(path)
+        if not parts:
+            raise ValueError("Invalid path")
+        parent = self.get("/".join(parts[:-1]))
+        if parent is None or not parent.is_dir:
+            raise ValueError("Parent folder does not exist")
+        return parent, parts[-1]
+
+    def make_dir(self, path: str, *, ms: int | None = None) -> VNode:
+        parent, name = self.parent_of(path)
+        node = parent.children.get(name)
+        if node is None:
+            node = parent.children[name] = VNode(name, ms=ms)
+        return node
+
+    def write(self, path: str, content: bytes, *, ms: int | None = None) -> VNode:
+        parent, name = self.parent_of(path)
+        node = parent.children[name] = VNode(name, content=content, ms=ms)
+        return node
+
+    def remove(self, path: str) -> None:
+        parent, name = self.parent_of(path)
+        if name not in parent.children:
+            raise ValueError("File or folder does not exist")
+        del parent.children[name]
+
+    def used_bytes(self) -> int:
+        return self.root.size()
+
+    def host_path_to_relative(self, host_path: str) -> str | None:
+        if host_path == self.mount or host_path.startswith(self.mount + "/"):
+            return host_path[len(self.mount):].strip("/")
+        return None
+
+    def tar_folder(self, path: str) -> bytes:
+        folder = self.get(path)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for rel, node in _walk(folder, ""):
+                info = tarfile.TarInfo(rel)
+                info.mtime = node.modified // 1000
+                if node.is_dir:
+                    info.type = tarfile.DIRTYPE
+                    archive.addfile(info)
+                else:
+                    info.size = len(node.content)
+                    archive.addfile(info, io.BytesIO(node.content))
+        return buffer.getvalue()
+
+    def untar_into(self, path: str, data: bytes) -> None:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for member in archive.getmembers():
+                target = f"{path}/{member.name}".strip("/")
+                self.split(target)  # refuses traversal inside archives
+                if member.isdir():
+                    self.make_dir(target)
+                else:
+                    self.write(target, archive.extractfile(member).read())
+
+    def zip_folder(self, path: str) -> bytes:
+        folder = self.get(path)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for rel, node in _walk(folder, ""):
+                if not node.is_dir:
+                    archive.writestr(rel, node.content)
+        return buffer.getvalue()
+
+
+def _walk(node: VNode, prefix: str):
+    for name, child in sorted(node.children.items()):
+        rel = f"{prefix}{name}"
+        yield rel, child
+        if child.is_dir:
+            yield from _walk(child, rel + "/")
+
+
+class Container:
+    """One component of an installed app, as docker would see it."""
+
+    def __init__(self, app: str, spec: dict, seed: int, node_index: int, installed_ms: int):
+        self.app = app
+        self.spec = spec
+        self.name = f"{spec['name']}_{app}"
+        self.id = hex_id(seed, "container", node_index, self.name)
+        self.created_ms = installed_ms
+        self.started_ms = installed_ms
+        self.finished_ms = 0
+        self.state = "running"
+        self.restarts = 0
+        self.log: deque[tuple[int, str]] = deque(maxlen=LOG_KEEP)
+        self._generated_until = installed_ms
+        self._counter = 0
+        self.volume = Volume(f"{APPS_FOLDER}/flux{self.name}", f"{self.name}@{node_index}", installed_ms)
+        self.cpu_ns = 0
+        self.say(installed_ms, f"{self.spec['repotag']} starting")
+
+    @property
+    def docker_name(self) -> str:
+        return f"/flux{self.name}"
+
+    def say(self, ms: int, text: str) -> None:
+        self.log.append((ms, text))
+
+    def catch_up(self, at_ms: int | None = None) -> None:
+        """A running container keeps logging; generate the lines it wrote since last looked at."""
+        at_ms = at_ms if at_ms is not None else now_ms()
+        if self.state != "running":
+            self._generated_until = max(self._generated_until, at_ms)
+            return
+        start = max(self._generated_until, at_ms - LOG_KEEP * LOG_INTERVAL_MS)
+        tick = start - start % LOG_INTERVAL_MS + LOG_INTERVAL_MS
+        while tick <= at_ms:
+            self._counter += 1
+            self.say(tick, f"GET /health 200 {self._counter % 17 + 1}ms req={self._counter}")
+            tick += LOG_INTERVAL_MS
+        self._generated_until = at_ms
+
+    # docker state changes, with dockerode's error texts for the invalid ones
+    def start(self, ms: int) -> None:
+        if self.state in ("running", "paused"):
+            raise DockerError("(HTTP code 304) container already started - ")
+        self.catch_up(ms)
+        self.state, self.started_ms = "running", ms
+        self.say(ms, f"{self.spec['repotag']} starting")
+
+    def stop(self, ms: int) -> None:
+        if self.state == "stopped":
+            raise DockerError("(HTTP code 304) container already stopped - ")
+        self.catch_up(ms)
+        self.say(ms, "received SIGTERM, shutting down")
+        self.state, self.finished_ms = "stopped", ms
+
+    def restart(self, ms: int) -> None:
+        self.catch_up(ms)
+        if self.state != "stopped":
+            self.say(ms, "received SIGTERM, shutting down")
+        self.state, self.started_ms = "running", ms
+        self.restarts += 1
+        self.say(ms, f"{self.spec['repotag']} starting")
+
+    def pause(self, ms: int) -> None:
+        if self.state == "stopped":
+            raise DockerError(f"(HTTP code 409) unexpected - Container {self.id} is not running")
+        if self.state == "paused":
+            raise DockerError(f"(HTTP code 409) unexpected - Container {self.id} is already paused")
+        self.catch_up(ms)
+        self.state = "paused"
+
+    def unpause(self, ms: int) -> None:
+        if self.state != "paused":
+            raise DockerError(f"(HTTP code 409) unexpected - Container {self.id} is not paused")
+        self.catch_up(ms)
+        self.state = "running"
+
+    # docker read-outs
+    def log_lines(self, since_ms: int | None = None) -> list[tuple[int, str]]:
+        self.catch_up()
+        if since_ms is None:
+            return list(self.log)
+        return [entry for entry in self.log if entry[0] >= since_ms]
+
+    def status_text(self, at_ms: int) -> str:
+        if self.state == "stopped":
+            return f"Exited (0) {_ago(at_ms - self.finished_ms)} ago"
+        text = f"Up {_ago(at_ms - self.started_ms)}"
+        return text + " (Paused)" if self.state == "paused" else text
+
+    def list_entry(self, at_ms: int) -> dict:
+        """`/containers/json` entry minus HostConfig, NetworkSettings, Mounts (as FluxOS trims it)."""
+        port = self.spec["ports"][0] if self.spec.get("ports") else None
+        cport = self.spec["containerPorts"][0] if self.spec.get("containerPorts") else None
+        return {
+            "Id": self.id, "Names": [self.docker_name], "Image": self.spec["repotag"],
+            "ImageID": "sha256:" + hex_id("image", self.spec["repotag"]),
+            "Command": "/entrypoint.sh", "Created": self.created_ms // 1000,
+            "Ports": [{"IP": "0.0.0.0", "PrivatePort": cport, "PublicPort": port, "Type": "tcp"}]
+            if port else [],
+            "Labels": {"flux.app": self.app}, "State": self.state,
+            "Status": self.status_text(at_ms),
+        }
+
+    def inspect(self) -> dict:
+        running = self.state in ("running", "paused")
+        return {
+            "Id": self.id, "Created": iso_time(self.created_ms), "Path": "/entrypoint.sh",
+            "Args": [], "Name": self.docker_name, "RestartCount": self.restarts,
+            "Image": "sha256:" + hex_id("image", self.spec["repotag"]),
+            "State": {
+                "Status": "exited" if self.state == "stopped" else self.state,
+                "Running": running, "Paused": self.state == "paused", "Restarting": False,
+                "OOMKilled": False, "Dead": False, "Pid": 4000 + int(self.id[:3], 16) if running else 0,
+                "ExitCode": 0, "Error": "", "StartedAt": iso_time(self.started_ms),
+                "FinishedAt": iso_time(self.finished_ms) if self.finished_ms else "0001-01-01T00:00:00Z",
+            },
+            "HostConfig": {"NanoCpus": int(self.spec["cpu"] * 1e9), "Memory": self.spec["ram"] * 1024 * 1024,
+                           "RestartPolicy": {"Name": "unless-stopped", "MaximumRetryCount": 0},
+                           "Binds": [f"{self.volume.mount}/appdata:{self.spec['containerData']}"]},
+            "Config": {"Hostname": self.id[:12], "Image": self.spec["repotag"],
+                       "Env": list(self.spec.get("environmentParameters", [])),
+                       "Cmd": list(self.spec.get("commands", [])),
+                       "ExposedPorts": {f"{p}/tcp": {} for p in self.spec.get("containerPorts", [])}},
+            "Mounts": [{"Type": "bind", "Source": f"{self.volume.mount}/appdata",
+                        "Destination": self.spec["containerData"], "RW": True}],
+            "NetworkSettings": {"Networks": {f"fluxDockerNetwork_{self.app}": {"IPAddress": "172.23.0.2"}}},
+        }
+
+    def stats(self, at_ms: int) -> dict:
+        running = self.state == "running"
+        seconds = max(1, (at_ms - self.started_ms) // 1000)
+        self.cpu_ns += int(self.spec["cpu"] * 0.3e9) if running else 0
+        limit = self.spec["ram"] * 1024 * 1024
+        usage = int(limit * (0.35 + (seconds % 50) / 500)) if running else 0
+        used = self.volume.used_bytes()
+        return {
+            "read": iso_time(at_ms), "preread": iso_time(at_ms - 1000), "name": self.docker_name,
+            "id": self.id, "pids_stats": {"current": 7 if running else 0},
+            "cpu_stats": {"cpu_usage": {"total_usage": self.cpu_ns + seconds * 10_000_000},
+                          "system_cpu_usage": at_ms * 1_000_000, "online_cpus": 4,
+                          "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}},
+            "precpu_stats": {"cpu_usage": {"total_usage": self.cpu_ns + (seconds - 1) * 10_000_000},
+                             "system_cpu_usage": (at_ms - 1000) * 1_000_000, "online_cpus": 4},
+            "memory_stats": {"usage": usage, "limit": limit, "stats": {"inactive_file": usage // 10}},
+            "networks": {"eth0": {"rx_bytes": seconds * 1200, "tx_bytes": seconds * 800,
+                                  "rx_packets": seconds * 3, "tx_packets": seconds * 2}},
+            "blkio_stats": {"io_service_bytes_recursive": [
+                {"major": 8, "minor": 0, "op": "read", "value": seconds * 4096},
+                {"major": 8, "minor": 0, "op": "write", "value": seconds * 2048}]},
+            "nanoCpus": int(self.spec["cpu"] * 1e9),
+            "disk_stats": {"bind": used, "volume": 0, "rootfs": 52_428_800, "used": used + 52_428_800,
+                           "status": "success"},
+        }
+
+    def top(self) -> dict:
+        if self.state == "stopped":
+            raise DockerError(f"(HTTP code 409) unexpected - Container {self.id} is not running")
+        return {"Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+                "Processes": [["root", "4101", "4080", "0", "10:00", "?", "00:00:01", "/entrypoint.sh"],
+                              ["app", "4140", "4101", "1", "10:00", "?", "00:00:12",
+                               self.spec["repotag"].split(":")[0]]]}
+
+    def changes(self) -> list:
+        return [{"Path": "/tmp", "Kind": 0}, {"Path": "/tmp/app.pid", "Kind": 1},
+                {"Path": "/var/cache/apt", "Kind": 2}]
+
+
+def _ago(ms: int) -> str:
+    seconds = max(0, ms // 1000)
+    if seconds < 60:
+        return f"{seconds} seconds"
+    if seconds < 3600:
+        return f"{seconds // 60} minutes"
+    if seconds < 86400:
+        return f"{seconds // 3600} hours"
+    return f"{seconds // 86400} days"
+
+
+class InstalledApp:
+    """An app installed on one node: its local spec copy and one container per component."""
+
+    def __init__(self, spec: dict, seed: int, node_index: int, installed_ms: int | None = None):
+        self.spec = copy.deepcopy(spec)
+        installed_ms = installed_ms if installed_ms is not None else now_ms() - 3_600_000
+        self.installed_ms = installed_ms
+        self.containers = {component["name"]: Container(spec["name"], component, seed, node_index,
+                                                        installed_ms)
+                           for component in spec["compose"]}
+        self.backup_running = False
+        self.restore_running = False
+
+    @property
+    def name(self) -> str:
+        return self.spec["name"]
+
+    def container(self, name: str) -> Container | None:
+        """By component name (`web`) or FluxOS identifier (`web_app`)."""
+        component = name.split("_")[0] if "_" in name else name
+        return self.containers.get(component)
+
+    def state_summary(self) -> str:
+        states = {c.state for c in self.containers.values()}
+        return states.pop() if len(states) == 1 else "mixed"
+
+
+def monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)

@@ -1,0 +1,375 @@
+"""Volume browser, backup endpoints and backup/restore tasks of a simulated node (reference §8)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import tarfile
+
+from aiohttp import web
+
+from tests.sim.fluxnode_apps import APPS_FOLDER, DockerError, iso_time, now_ms
+from tests.sim.fluxnode_routes import UNAUTHORIZED, dumps, err, msg, ok
+
+MULTIPLIERS = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+
+
+def _volume(ctx, appname, component):
+    """(container, failure) after the appownerabove check on the main app name."""
+    if not appname or not component:
+        return None, err("appname and component parameters are mandatory")
+    if not ctx.allowed("appownerabove", appname):
+        return None, UNAUTHORIZED
+    try:
+        container = ctx.node.app(appname).container(component)
+    except DockerError as exc:
+        return None, err(str(exc))
+    if container is None:
+        return None, err(f"Component {component} not found")
+    return container, None
+
+
+# --------------------------------------------------------------------------- volume browser
+
+
+def apps_getfolderinfo(ctx):
+    container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
+    if failure:
+        return failure
+    try:
+        folder = container.volume.get(ctx.param(2, "folder", "") or "")
+    except ValueError as exc:
+        return err(str(exc))
+    if folder is None or not folder.is_dir:
+        return err("Folder does not exist")
+    return ok([{"name": node.name, "size": node.size(), "isDirectory": node.is_dir,
+                "isFile": not node.is_dir, "isSymbolicLink": False,
+                "createdAt": iso_time(node.created), "modifiedAt": iso_time(node.modified)}
+               for node in sorted(folder.children.values(), key=lambda n: n.name)])
+
+
+def apps_createfolder(ctx):
+    container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
+    if failure:
+        return failure
+    try:
+        container.volume.make_dir(ctx.param(2, "folder", "") or "")
+    except ValueError as exc:
+        return err(str(exc))
+    return msg("Folder Created")
+
+
+def apps_renameobject(ctx):
+    container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
+    if failure:
+        return failure
+    old_path, new_name = ctx.param(2, "oldpath", ""), ctx.param(3, "newname", "")
+    if not old_path or not new_name or "/" in new_name:
+        return err("Invalid new name")
+    try:
+        parent, name = container.volume.parent_of(old_path)
+        node = parent.children.pop(name)
+    except (ValueError, KeyError):
+        return err("File or folder does not exist")
+    node.name = new_name
+    node.modified = now_ms()
+    parent.children[new_name] = node
+    return msg("Rename successful")
+
+
+def apps_removeobject(ctx):
+    container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
+    if failure:
+        return failure
+    try:
+        container.volume.remove(ctx.param(2, "object", "") or "")
+    except ValueError as exc:
+        return err(str(exc))
+    return msg("File Removed")
+
+
+def _download(content: bytes, filename: str, content_type="application/octet-stream"):
+    return web.Response(body=content, content_type=content_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def apps_downloadfile(ctx):
+    container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
+    if failure:
+        return failure
+    try:
+        node = container.volume.get(ctx.param(2, "file", "") or "")
+    except ValueError as exc:
+        return err(str(exc))
+    if node is None or node.is_dir:
+        return err("File does not exist")
+    return _download(node.content, node.name)
+
+
+def apps_downloadfolder(ctx):
+    container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
+    if failure:
+        return failure
+    path = ctx.param(2, "folder", "") or ""
+    try:
+        node = container.volume.get(path)
+    except ValueError as exc:
+        return err(str(exc))
+    if node is None or not node.is_dir:
+        return err("Folder does not exist")
+    name = (path.rstrip("/").rsplit("/", 1)[-1] or container.name) + ".zip"
+    return _download(container.volume.zip_folder(path), name, "application/zip")
+
+
+# --------------------------------------------------------------------------- /backup/*
+
+
+def _scaled(value: int, multiplier: str, decimal) -> float:
+    factor = MULTIPLIERS.get(str(multiplier).upper(), MULTIPLIERS["MB"])
+    digits = int(decimal) if str(decimal).isdigit() else 0
+    return round(value / factor, digits) if digits else int(round(value / factor))
+
+
+def backup_getvolumedataofcomponent(ctx):
+    container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
+    if failure:
+        return failure
+    multiplier, decimal = ctx.param(2, "multiplier", "MB"), ctx.param(3, "decimal", "0")
+    size = container.spec["hdd"] * 1024 ** 3
+    used = container.volume.used_bytes() + 52_428_800
+    entry = {"mount": container.volume.mount, "size": _scaled(size, multiplier, decimal),
+             "used": _scaled(used, multiplier, decimal),
+             "available": _scaled(size - used, multiplier, decimal),
+             "capacity": round(used / size, 4), "filesystem": f"/dev/loop{container.id[:2]}"}
+    fields = ctx.param(4, "fields")
+    if fields:
+        entry = {key: value for key, value in entry.items() if key in fields.split(",")}
+    return ok(entry)
+
+
+def _locate(ctx, host_path: str, appname: str):
+    """Container and volume-relative path for a host path inside an app's backup folders."""
+    if not host_path or not host_path.startswith(APPS_FOLDER + "/"):
+        return None, None, err("Invalid path")
+    if not any(part in host_path for part in ("/backup/local", "/backup/remote", "/backup/upload")):
+        return None, None, err("Invalid path")
+    try:
+        app = ctx.node.app(appname)
+    except DockerError as exc:
+        return None, None, err(str(exc))
+    for container in app.containers.values():
+        relative = container.volume.host_path_to_relative(host_path)
+        if relative is not None:
+            return container, relative, None
+    return None, None, err("Invalid path")
+
+
+def backup_getlocalbackuplist(ctx):
+    path, multiplier, decimal = ctx.param(0, "path"), ctx.param(1, "multiplier", "MB"), ctx.param(2, "decimal", "0")
+    appname = ctx.param(4, "number")  # FluxOS's own bug: the query fallback reads `number`
+    if not ctx.allowed("appownerabove", appname or ""):
+        return UNAUTHORIZED
+    container, relative, failure = _locate(ctx, path, appname)
+    if failure:
+        return failure
+    folder = container.volume.get(relative)
+    if folder is None or not folder.is_dir:
+        return ok([])
+    return ok([{"name": node.name, "create": str(node.created),
+                "size": _scaled(len(node.content), multiplier, decimal)}
+               for node in folder.children.values() if node.name.endswith(".tar.gz")])
+
+
+def backup_getremotefilesize(ctx):
+    url, multiplier, decimal = ctx.param(0, "fileurl"), ctx.param(1, "multiplier", "MB"), ctx.param(2, "decimal", "0")
+    appname = ctx.param(4, "appname")
+    if not ctx.allowed("appownerabove", appname or ""):
+        return UNAUTHORIZED
+    if not url or not url.startswith(("http://", "https://")):
+        return err("Invalid URL")
+    size = int(hashlib.sha256(url.encode()).hexdigest()[:6], 16) * 64  # the sim has no network
+    return ok(_scaled(size, multiplier, decimal))
+
+
+def backup_removebackupfile(ctx):
+    filepath, appname = ctx.param(0, "filepath"), ctx.param(1, "appname")
+    if not ctx.allowed("appownerabove", appname or ""):
+        return UNAUTHORIZED
+    container, relative, failure = _locate(ctx, filepath, appname)
+    if failure:
+        return failure
+    try:
+        container.volume.remove(relative)
+    except ValueError as exc:
+        return err(str(exc))
+    return msg("File removed successfully")
+
+
+def backup_downloadlocalfile(ctx):
+    filepath, appname = ctx.param(0, "filepath"), ctx.param(1, "appname")
+    if not ctx.allowed("appownerabove", appname or ""):
+        return UNAUTHORIZED
+    container, relative, failure = _locate(ctx, filepath, appname)
+    if failure:
+        return failure
+    node = container.volume.get(relative)
+    if node is None or node.is_dir:
+        return err("File does not exist")
+    return _download(node.content, node.name, "application/gzip")
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+async def _lines(ctx, produce):
+    """Plain-text progress lines written as the work goes (stream_delay apart)."""
+    response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
+    await response.prepare(ctx.request)
+    for line in produce():
+        await response.write(line.encode())
+        await asyncio.sleep(ctx.fleet.stream_delay_s)
+    await response.write_eof()
+    return response
+
+
+async def apps_appendbackuptask(ctx):
+    body = await ctx.json_body()
+    appname, jobs = body.get("appname"), body.get("backup")
+    if not appname or not jobs:
+        return err("appname and backup parameters are mandatory")
+    if not ctx.allowed("appownerabove", appname):
+        return UNAUTHORIZED
+    try:
+        app = ctx.node.app(appname)
+    except DockerError as exc:
+        return err(str(exc))
+    selected = [job.get("component") for job in jobs if isinstance(job, dict) and job.get("backup")]
+    if not selected:
+        return err("No backup jobs...")
+    if app.backup_running:
+        return err("Backup in progress...")
+
+    def produce():
+        app.backup_running = True
+        try:
+            at = now_ms()
+            yield "Stopping application...\n"
+            for container in app.containers.values():
+                if container.state != "stopped":
+                    container.stop(at)
+            for component in selected:
+                container = app.container(component)
+                if container is None:
+                    yield dumps(err(f"Component {component} not found")).decode() + "\n"
+                    return
+                archive = f"backup/local/backup_{component.lower()}.tar.gz"
+                if container.volume.get(archive) is not None:
+                    yield f"Removing exists backup archive for {component.lower()}...\n"
+                    container.volume.remove(archive)
+                yield f"Creating backup archive for {component.lower()}...\n"
+                container.volume.write(archive, container.volume.tar_folder("appdata"))
+            yield "Starting application...\n"
+            for container in app.containers.values():
+                container.start(now_ms())
+            yield "Finalizing...\n"
+        finally:
+            app.backup_running = False
+
+    return await _lines(ctx, produce)
+
+
+async def apps_appendrestoretask(ctx):
+    body = await ctx.json_body()
+    appname, jobs, source = body.get("appname"), body.get("restore"), body.get("type")
+    if not appname or not jobs or not source:
+        return err("appname, restore and type parameters are mandatory")
+    if not ctx.allowed("appownerabove", appname):
+        return UNAUTHORIZED
+    try:
+        app = ctx.node.app(appname)
+    except DockerError as exc:
+        return err(str(exc))
+    selected = [job for job in jobs if isinstance(job, dict) and job.get("restore")]
+    if not selected:
+        return err("No restore jobs...")
+    if app.restore_running:
+        return err(f"Restore for app {appname} is running...")
+
+    def produce():
+        app.restore_running = True
+        try:
+            yield "Stopping application...\n"
+            for container in app.containers.values():
+                if container.state != "stopped":
+                    container.stop(now_ms())
+            for job in selected:
+                component = str(job.get("component"))
+                container = app.container(component)
+                if container is None:
+                    yield dumps(err(f"Component {component} not found")).decode() + "\n"
+                    return
+                archive = f"backup/{source}/backup_{component.lower()}.tar.gz"
+                if source == "remote":
+                    yield f"Downloading {job.get('url')}...\n"
+                    container.volume.write(archive, _remote_archive(str(job.get("url"))))
+                node = container.volume.get(archive)
+                if node is None:
+                    yield dumps(err(f"Backup archive for {component.lower()} not found")).decode() + "\n"
+                    return
+                yield f"Removing appdata of {component.lower()}...\n"
+                container.volume.remove("appdata")
+                container.volume.make_dir("appdata")
+                yield f"Restoring backup archive for {component.lower()}...\n"
+                container.volume.untar_into("appdata", node.content)
+                container.volume.remove(archive)
+            yield "Starting application...\n"
+            for container in app.containers.values():
+                container.start(now_ms())
+            yield "Finalizing...\n"
+        finally:
+            app.restore_running = False
+
+    return await _lines(ctx, produce)
+
+
+def _remote_archive(url: str) -> bytes:
+    """What a remote URL 'serves' in the sim (no network): one file naming the URL."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        content = f"restored from {url}\n".encode()
+        info = tarfile.TarInfo("restored.txt")
+        info.size = len(content)
+        archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+async def ioutils_fileupload(ctx):
+    """Multipart upload into the component volume; progress arrays then the field name. On missing
+    privilege or parameters FluxOS destroys the connection, so does the sim."""
+    upload_type, appname, component = ctx.param(0, "type"), ctx.param(1, "appname"), ctx.param(2, "component")
+    folder, filename = ctx.param(3, "folder"), ctx.param(4, "filename")
+    container = None
+    if upload_type and appname and component and ctx.allowed("appownerabove", appname):
+        try:
+            container = ctx.node.app(appname).container(component)
+        except DockerError:
+            container = None
+    if container is None:
+        ctx.fleet.drop_connection(ctx.request)
+        return None
+    expected = ctx.request.content_length or 0
+    received = 0
+    chunks = []
+    saved = []
+    reader = await ctx.request.multipart()
+    async for part in reader:
+        data = await part.read()
+        received += len(data)
+        chunks.append(dumps([received, expected]))
+        name = filename or part.name
+        target = f"backup/upload/{name}" if upload_type == "backup" else f"{(folder or '').strip('/')}/{name}".strip("/")
+        container.volume.write(target, bytes(data))
+        saved.append(part.name)
+    return web.Response(body=b"".join(chunks) + (saved[-1] if saved else "").encode(),
+                        content_type="text/plain")

@@ -1,0 +1,213 @@
+"""Deterministic world of the simulated Flux fleet: chain clock, node identities, app catalogue.
+
+Everything here is a pure function of (seed, node count): the same seed always gives the same
+tiers, versions, owners, benchmarks, geolocation, peers and app placement, so tests can assert on
+them and two runs of a bench hit the same fleet. Mutable run-time state (app states, logs,
+sessions, faults) lives in fluxnode_node / fluxnode_apps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import dataclass, field
+
+from tests.sim import keys
+
+FLUX_VERSIONS = ("8.17.0", "8.17.0", "8.17.0", "8.16.1", "8.15.0")
+LATEST_VERSION = "8.17.0"
+TEAM_IDS = ("1hjy4bCYBJr4mny4zCE85J94RXa8W6q37", "16iJqiVbHptCx87q6XQwNpKdgEZnFtKcyP")
+
+# tier → (weight, new collateral, old collateral, cores, ram MB, ssd GB, eps)
+TIERS = {
+    "CUMULUS": (60, 1000, 10000, 2, 8000, 220, 240),
+    "NIMBUS": (25, 12500, 25000, 4, 32000, 440, 640),
+    "STRATUS": (15, 40000, 100000, 8, 64000, 880, 1520),
+}
+
+GEO = (
+    ("Europe", "EU", "Germany", "DE", "HE", "Hesse", 50.11, 8.68, "Hetzner Online GmbH"),
+    ("Europe", "EU", "France", "FR", "IDF", "Ile-de-France", 48.85, 2.35, "OVH SAS"),
+    ("Europe", "EU", "Finland", "FI", "18", "Uusimaa", 60.17, 24.94, "Hetzner Online GmbH"),
+    ("North America", "NA", "United States", "US", "VA", "Virginia", 38.9, -77.4, "Contabo Inc."),
+    ("North America", "NA", "Canada", "CA", "QC", "Quebec", 45.5, -73.6, "OVH Hosting"),
+    ("Asia", "AS", "Singapore", "SG", "01", "Central Singapore", 1.29, 103.85, "Contabo Asia"),
+    ("Oceania", "OC", "Australia", "AU", "NSW", "New South Wales", -33.87, 151.2, "Vultr"),
+)
+
+APP_WORDS = ("web", "shop", "wiki", "chat", "relay", "game", "docs", "api", "vault", "feed",
+             "minecraft", "nostr", "kadena", "ghost", "matrix", "status")
+COMPONENT_SETS = (
+    (("web", "nginx:1.27-alpine", 80),),
+    (("app", "ghost:5.96", 2368), ("db", "mysql:8.4", 3306)),
+    (("api", "node:22-alpine", 3000), ("cache", "redis:7.4-alpine", 6379)),
+    (("server", "itzg/minecraft-server:2024.10.1", 25565),),
+    (("front", "caddy:2.8", 80), ("back", "python:3.12-slim", 8000), ("db", "postgres:16", 5432)),
+)
+
+BASE_HEIGHT = 2_250_000
+BLOCK_SECONDS = 30  # after the PON fork
+CONFIRM_INTERVAL = 60  # blocks between a node's confirmations in the sim
+EXPIRE_AFTER = 320  # blocks without confirmation before the sim calls a node EXPIRED
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _rng(seed: int, *parts) -> random.Random:
+    return random.Random(f"{seed}:" + ":".join(str(p) for p in parts))
+
+
+def hex_id(*parts, length: int = 64) -> str:
+    text = ":".join(str(p) for p in parts)
+    out = ""
+    counter = 0
+    while len(out) < length:
+        out += hashlib.sha256(f"{text}:{counter}".encode()).hexdigest()
+        counter += 1
+    return out[:length]
+
+
+class Chain:
+    """The shared chain tip: advances with wall time (one block per BLOCK_SECONDS) and on demand."""
+
+    def __init__(self, seed: int, block_seconds: float = BLOCK_SECONDS):
+        self.base = BASE_HEIGHT + _rng(seed, "chain").randrange(0, 50_000)
+        self.block_seconds = block_seconds
+        self.started = time.monotonic()
+        self.extra = 0
+
+    def height(self) -> int:
+        return self.base + self.extra + int((time.monotonic() - self.started) / self.block_seconds)
+
+    def advance(self, blocks: int) -> None:
+        self.extra += blocks
+
+
+@dataclass
+class NodeIdentity:
+    """What never changes about a simulated node."""
+
+    index: int
+    ip: str
+    api_port: int
+    tier: str
+    new_collateral: bool
+    version: str
+    owner: str
+    txhash: str
+    payment_address: str
+    pubkey: str
+    added_height: int
+    uptime_offset_s: int
+    geo: tuple
+    cores: int
+    ram_mb: int
+    ssd_gb: int
+    eps: float
+    download: float
+    upload: float
+    ping: float
+    arcane: bool
+    peers_out: list = field(default_factory=list)
+    peers_in: list = field(default_factory=list)
+
+    @property
+    def location(self) -> str:
+        return self.ip if self.api_port == 16127 else f"{self.ip}:{self.api_port}"
+
+    @property
+    def collateral_amount(self) -> int:
+        weights = TIERS[self.tier]
+        return weights[1] if self.new_collateral else weights[2]
+
+    @property
+    def node_tier(self) -> str:
+        return self.tier.lower() + ("_new" if self.new_collateral else "")
+
+
+def make_identity(seed: int, index: int, count: int, chain_base: int) -> NodeIdentity:
+    rng = _rng(seed, "node", index)
+    tier = rng.choices(list(TIERS), weights=[t[0] for t in TIERS.values()])[0]
+    _, _, _, cores, ram, ssd, eps = TIERS[tier]
+    # UPnP nodes share one public IP on different API ports.
+    upnp = rng.random() < 0.15
+    ip = f"10.{(index >> 16) & 255}.{(index >> 8) & 255}.{index & 255}"
+    api_port = rng.choice((16137, 16147, 16157)) if upnp else 16127
+    owners = keys.owner_zelids()
+    identity = NodeIdentity(
+        index=index, ip=ip, api_port=api_port, tier=tier,
+        new_collateral=rng.random() < 0.8,
+        version=rng.choice(FLUX_VERSIONS),
+        owner=owners[index % len(owners)] if rng.random() < 0.9 else rng.choice(owners),
+        txhash=hex_id(seed, "tx", index),
+        payment_address="t1" + _base58(hex_id(seed, "pay", index), 33),
+        pubkey="02" + hex_id(seed, "pub", index),
+        added_height=chain_base - rng.randrange(1_000, 400_000),
+        uptime_offset_s=rng.randrange(3_600, 30 * 86_400),
+        geo=rng.choice(GEO),
+        cores=cores + rng.choice((0, 0, 2)), ram_mb=ram + rng.choice((0, 0, 4000)),
+        ssd_gb=ssd + rng.choice((0, 40, 120)), eps=round(eps * rng.uniform(1.0, 1.6), 2),
+        download=round(rng.uniform(200, 900), 2), upload=round(rng.uniform(100, 800), 2),
+        ping=round(rng.uniform(2, 40), 2), arcane=rng.random() < 0.4,
+    )
+    if count > 1:
+        others = [i for i in rng.sample(range(count), min(count, 20)) if i != index]
+        identity.peers_out = others[: min(len(others), rng.randrange(8, 14))]
+        identity.peers_in = others[len(identity.peers_out):][:rng.randrange(4, 8)]
+    return identity
+
+
+def _base58(hex_text: str, length: int) -> str:
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    number = int(hex_text, 16)
+    out = ""
+    while len(out) < length:
+        number, rem = divmod(number, 58)
+        out += alphabet[rem]
+    return out
+
+
+@dataclass
+class CatalogueApp:
+    """A globally registered app and the nodes that run an instance of it."""
+
+    spec: dict
+    nodes: list
+
+    @property
+    def name(self) -> str:
+        return self.spec["name"]
+
+
+def make_catalogue(seed: int, count: int, chain_base: int) -> dict[str, CatalogueApp]:
+    """Apps shared across nodes as instances (about one app per three nodes, 1–5 instances)."""
+    rng = _rng(seed, "catalogue")
+    owners = keys.owner_zelids()
+    apps: dict[str, CatalogueApp] = {}
+    for number in range(max(3, count // 3)):
+        name = f"{APP_WORDS[number % len(APP_WORDS)]}{number}"
+        components = COMPONENT_SETS[rng.randrange(len(COMPONENT_SETS))]
+        instances = min(count, rng.randrange(1, 6))
+        base_port = 31000 + number * 8
+        compose = []
+        for position, (cname, repotag, container_port) in enumerate(components):
+            compose.append({
+                "name": cname, "description": f"{cname} of {name}", "repotag": repotag,
+                "ports": [base_port + position], "domains": [""], "environmentParameters": [],
+                "commands": [], "containerPorts": [container_port], "containerData": "/data",
+                "cpu": rng.choice((0.5, 1, 2)), "ram": rng.choice((500, 1000, 2000)),
+                "hdd": rng.choice((5, 10, 20)), "repoauth": "",
+            })
+        spec = {
+            "version": 8, "name": name, "description": f"Simulated app {name}",
+            "owner": owners[number % len(owners)], "compose": compose, "instances": instances,
+            "contacts": [], "geolocation": [], "expire": 88000, "nodes": [], "staticip": False,
+            "enterprise": "",
+        }
+        spec["hash"] = hex_id(seed, "apphash", name)
+        spec["height"] = chain_base - rng.randrange(100, 80_000)
+        apps[name] = CatalogueApp(spec=spec, nodes=sorted(rng.sample(range(count), instances)))
+    return apps

@@ -23,7 +23,6 @@ def _settings():
 
 
 def prepare(settings) -> None:
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -33,6 +32,11 @@ def prepare(settings) -> None:
             os.makedirs(options[key], exist_ok=True)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def first_run_hint() -> None:
+    from django.contrib.auth import get_user_model
+
     if not get_user_model().objects.exists():
         print(
             "\nfluxpanel: no account yet. Open the panel in your browser to create the first one "
@@ -61,14 +65,20 @@ def commands(settings) -> list[tuple[str, list[str]]]:
     ]
 
 
-def main() -> int:
+def main(before_start=None, banner: str = "") -> int:
+    """Run the panel; `before_start(settings)` runs after migrations (the demo seeds there)."""
     settings = _settings()
     prepare(settings)
+    if before_start is not None:
+        before_start(settings)
+    first_run_hint()
     processes: dict[str, subprocess.Popen] = {}
     for name, argv in commands(settings):
         processes[name] = subprocess.Popen(argv, start_new_session=True)
     host = os.environ.get("HOST", "127.0.0.1")
     print(f"fluxpanel: serving on http://{host}:{settings.PORT}/ (Ctrl-C stops everything)", flush=True)
+    if banner:
+        print(banner, flush=True)
 
     stopping = False
 

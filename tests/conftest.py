@@ -140,3 +140,20 @@ def client_as(client, personas):
         return client
 
     return sign_in
+
+
+@pytest.fixture(scope="module")
+def sim_fleet():
+    """A simulated fleet of 12 FluxOS nodes over real HTTP on loopback, per test module."""
+    from tests.sim.fluxnode import SimFleet
+
+    with SimFleet(nodes=12, seed=3) as fleet:
+        yield fleet
+
+
+@pytest.fixture
+def fleet(sim_fleet):
+    """The module's simulated fleet, with every fault cleared after the test."""
+    yield sim_fleet
+    for index in range(len(sim_fleet.urls)):
+        sim_fleet.clear(index)

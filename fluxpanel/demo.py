@@ -1,0 +1,75 @@
+"""`make demo`: the panel (as `make run`) with a simulated fleet of 50 nodes and a demo team.
+
+The demo keeps its own data folder (var/demo) so it never mixes with a real panel's data, and the
+simulator listens on a fixed port (DEMO_SIM_PORT, default 18127) so the nodes registered on the
+first run are the same nodes on the next one.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_NODES = 50
+DEMO_USER = "demo"
+DEMO_PASSWORD = "flux-demo-password"
+DEMO_TEAM = "Demo fleet"
+
+
+def start_simulator(port: int) -> tuple[subprocess.Popen, list[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.sim.fluxnode", "--nodes", str(DEMO_NODES), "--port", str(port),
+         "--seed", "42", "--latency-ms", "30"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )
+    urls = [process.stdout.readline().strip() for _ in range(DEMO_NODES)]
+    if not all(urls):
+        process.kill()
+        raise SystemExit(f"fluxpanel demo: the simulated fleet could not start on port {port} "
+                         "(is another demo running? set DEMO_SIM_PORT)")
+    return process, urls
+
+
+def seed(urls: list[str]) -> None:
+    """Create the demo account and team (once) and register the simulated nodes."""
+    from django.contrib.auth import get_user_model
+
+    from apps.accounts.models import Membership, Role, Team
+    from apps.nodes.actions import ensure_sweep_schedule, register_nodes
+    from apps.nodes.models import Node
+    from apps.nodes.sweep import run_sweep
+
+    user, created = get_user_model().objects.get_or_create(username=DEMO_USER)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    team, _ = Team.objects.get_or_create(name=DEMO_TEAM)
+    membership, _ = Membership.objects.get_or_create(team=team, user=user, defaults={"role": Role.MANAGER})
+    known = set(Node.objects.filter(team=team).values_list("base_url", flat=True))
+    missing = [f"{url} demo-node-{index:02d}" for index, url in enumerate(urls) if url not in known]
+    if missing:
+        register_nodes(membership=membership, text="\n".join(missing), source="demo")
+    ensure_sweep_schedule(team, 30)
+    run_sweep(team.pk)  # so the fleet page has data at once
+
+
+def main() -> int:
+    os.environ.setdefault("FLUXPANEL_DATA_DIR", str(REPO / "var" / "demo"))
+    os.environ["FLUXPANEL_ALLOW_ANY_NODE_URL"] = "true"
+    simulator, urls = start_simulator(int(os.environ.get("DEMO_SIM_PORT", "18127")))
+    from fluxpanel import serve
+
+    port = os.environ.get("PORT", "8000")
+    banner = (f"fluxpanel demo: open http://127.0.0.1:{port}/ and sign in as "
+              f"{DEMO_USER} / {DEMO_PASSWORD} ({DEMO_NODES} simulated nodes, swept every 30 s)")
+    try:
+        return serve.main(before_start=lambda settings: seed(urls), banner=banner)
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""In a real browser: a pasted list with a bad line, and a node going down without a reload."""
+import pytest
+from playwright.sync_api import expect
+
+from apps.nodes.sweep import run_sweep
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_bad_line_is_named_and_nothing_imported(personas, page, sign_in, live_server):
+    sign_in("manager", personas.password)
+    page.goto(f"{live_server.url}/fleet/register/")
+    page.fill("#id_nodes", "203.0.113.7\n203.0.113.8:16137 second\n203.0.113.9:9999\n203.0.113.10")
+    page.click("button:has-text('Register')")
+    errors = page.locator(".line-errors li")
+    expect(errors).to_have_count(1)
+    expect(errors.first).to_contain_text("Line 3")
+    expect(errors.first).to_contain_text("Port 9999 is not a FluxOS API port")
+    expect(page.locator("#id_nodes")).to_have_value("203.0.113.7\n203.0.113.8:16137 second\n203.0.113.9:9999\n203.0.113.10")
+    assert personas.team.nodes.count() == 0
+
+
+def test_fleet_page_shows_a_node_going_down_live(personas, page, sign_in, live_server, fleet, settings):
+    settings.ALLOW_ANY_NODE_URL = True
+    settings.SWEEP_TIMEOUT_SECONDS = 1
+    sign_in("manager", personas.password)
+    page.goto(f"{live_server.url}/fleet/register/")
+    lines = "\n".join(f"{url} sim-{i:02d}" for i, url in enumerate(fleet.urls[:5]))
+    page.fill("#id_nodes", lines)
+    page.click("button:has-text('Register')")
+    page.wait_for_url("**/fleet/")
+    run_sweep(personas.team.pk)  # what beat does every interval
+    page.reload()
+    expect(page.locator('[data-count="confirmed"]')).to_have_text("5")
+    row = page.locator("tr", has_text="sim-02")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "confirmed")
+
+    fleet.inject(2, "down")
+    run_sweep(personas.team.pk)
+    # No reload: the htmx poll brings the change.
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "down", timeout=10_000)
+    expect(page.locator('[data-count="down"]')).to_have_text("1")
+    expect(row).to_contain_text("Unreachable")

@@ -17,6 +17,7 @@ def setup_django() -> None:
     os.environ.setdefault("FLUXPANEL_DATA_DIR", tempfile.mkdtemp(prefix="fluxpanel-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fluxpanel.settings")
     os.environ.setdefault("FLUXPANEL_ALLOW_ANY_NODE_URL", "true")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
     import django
 
     django.setup()

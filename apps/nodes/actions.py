@@ -19,6 +19,7 @@ from apps.nodes.models import (
     MetricsToken,
     Node,
     NodeGroup,
+    NodeSnapshot,
     SweepSettings,
     hash_token,
 )
@@ -78,6 +79,10 @@ def register_nodes(*, membership: Membership, text: str, group: NodeGroup | None
         raise ImportRefused(errors)
     with transaction.atomic():
         created = Node.objects.bulk_create(rows, batch_size=500)
+        # A snapshot row from the start ("not swept yet"): the fleet table joins it for every node.
+        NodeSnapshot.objects.bulk_create(
+            [NodeSnapshot(node=node, team=team) for node in created], batch_size=500
+        )
         audit.record(team=team, actor=membership.user, action="node.register", target=None,
                      count=len(created), source=source,
                      addresses=[n.address for n in created][:20])

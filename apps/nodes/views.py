@@ -39,13 +39,14 @@ COLUMNS = [("name", "Name"), (None, "Address"), ("tier", "Tier"), ("state", "Sta
            (None, "Apps"), ("seen", "Last seen")]
 
 
-def _fleet_context(request, fingerprint=None):
+def _fleet_context(request, counts=None, fingerprint=None):
     query = FleetQuery.from_request(request.GET)
+    counts = counts or state_counts(request.team)
     return {
         "query": query,
-        "page": fleet_page(request.team, query),
-        "counts": state_counts(request.team),
-        "fingerprint": fingerprint or fleet_fingerprint(request.team),
+        "page": fleet_page(request.team, query, counts),
+        "counts": counts,
+        "fingerprint": fingerprint or fleet_fingerprint(request.team, counts),
         "states": NodeState.choices,
         "columns": COLUMNS,
     }
@@ -62,10 +63,11 @@ def fleet(request):
 @team_view()
 def fleet_poll(request):
     """The live part of the fleet page; 304 (htmx swaps nothing) when nothing changed."""
-    fingerprint = fleet_fingerprint(request.team)
+    counts = state_counts(request.team)
+    fingerprint = fleet_fingerprint(request.team, counts)
     if request.GET.get("fp") == fingerprint:
         return HttpResponse(status=NOT_MODIFIED)
-    return render(request, "nodes/_fleet_live.html", _fleet_context(request, fingerprint))
+    return render(request, "nodes/_fleet_live.html", _fleet_context(request, counts, fingerprint))
 
 
 @team_view(Role.MANAGER)

@@ -105,7 +105,7 @@ def test_sweeps_never_overlap(team_fleet):
     team, nodes, fleet = team_fleet
     Sweep.objects.create(team=team, status="running", heartbeat_at=timezone.now())
     assert run_sweep(team.pk) is None
-    assert not NodeSnapshot.objects.filter(team=team).exists()
+    assert not NodeSnapshot.objects.filter(team=team, checked_at__isnull=False).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -127,7 +127,8 @@ def test_sweep_killed_midway_is_finished_by_the_next(personas, fleet, settings):
     time.sleep(1)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert not NodeSnapshot.objects.filter(team=personas.team).exists()  # it died before writing
+    # It died before writing: every node is still "not swept yet".
+    assert not NodeSnapshot.objects.filter(team=personas.team, checked_at__isnull=False).exists()
     # While its heartbeat is fresh the dead sweep still holds the lock…
     assert run_sweep(personas.team.pk) is None
     # …once it is stale, the next sweep takes over and sweeps every node.
@@ -136,4 +137,5 @@ def test_sweep_killed_midway_is_finished_by_the_next(personas, fleet, settings):
     sweep = run_sweep(personas.team.pk)
     assert sweep.status == "done"
     assert Sweep.objects.filter(team=personas.team, status="abandoned").count() == 1
-    assert NodeSnapshot.objects.filter(team=personas.team).count() == len(fleet.urls) == Node.objects.count()
+    swept = NodeSnapshot.objects.filter(team=personas.team, checked_at__isnull=False).count()
+    assert swept == len(fleet.urls) == Node.objects.count()

@@ -53,15 +53,26 @@ def redis_url():
     process.wait(timeout=10)
     shutil.rmtree(folder, ignore_errors=True)
 
+def use_broker(app, url: str) -> None:
+    """Point the Celery app at `url`, dropping pooled connections to the previous broker (a
+    producer pool made by an earlier `.delay()` would otherwise keep sending there)."""
+    from kombu import pools
+
+    app.conf.broker_url = url
+    pools.reset()  # kombu's global producer pools are keyed by connection
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def redis_broker(redis_url):
     """Point the panel's Celery app at the test Redis for one test."""
     from fluxpanel.celery import app as celery_app
 
     old = celery_app.conf.broker_url
-    celery_app.conf.broker_url = redis_url
+    use_broker(celery_app, redis_url)
     yield redis_url
-    celery_app.conf.broker_url = old
+    use_broker(celery_app, old)
 
 
 @pytest.fixture

@@ -163,6 +163,8 @@ LOGGING = {
 # System schedules; teams' own schedules are edited in the panel (django-celery-beat's tables).
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "jobs.reap_stale", "schedule": 30.0},
+    "wallets-housekeeping": {"task": "wallets.housekeeping", "schedule": 300.0},
+    "wallets-warn-expiring": {"task": "wallets.warn_expiring", "schedule": 3600.0},
 }
 
 # Fleet sweeps: parallel probes per sweep, per-node timeout, and when a silent sweep counts as dead.

@@ -1,0 +1,16 @@
+"""Celery tasks of the wallets app: thin wrappers over plain functions (see expiry.py)."""
+from celery import shared_task
+
+from apps.wallets.expiry import housekeeping, warn_expiring_sessions
+
+
+@shared_task(name="wallets.housekeeping", ignore_result=True)
+def housekeeping_task():
+    """Expire overdue signing requests, drop lapsed authorisations and long-dead sessions."""
+    return housekeeping()
+
+
+@shared_task(name="wallets.warn_expiring", ignore_result=True)
+def warn_expiring_task():
+    """Mail the key holders of sessions that end within three days (once per session)."""
+    return warn_expiring_sessions()

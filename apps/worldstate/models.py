@@ -1,0 +1,129 @@
+"""World-state engines a team registered, the namespaces it made there, and the bridge's record.
+
+Tokens are kept encrypted (fluxpanel.vault) and never rendered back: pages only say whether one
+is set. The panel calls no engine but these: every outbound call starts from an Engine row.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from apps.worldstate.client import WorldStateClient
+from fluxpanel import vault
+
+log = logging.getLogger(__name__)
+
+PAGE_TIMEOUT_S = 5.0  # a page waits at most this long for the engine
+
+
+def _reveal(ciphertext: str, what: str) -> str | None:
+    if not ciphertext:
+        return None
+    try:
+        return vault.decrypt(ciphertext)
+    except vault.InvalidToken:  # the encryption key changed: the token must be entered again
+        log.warning("cannot decrypt a stored %s; enter it again", what)
+        return None
+
+
+class Engine(models.Model):
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="worldstate_engines")
+    name = models.CharField(max_length=80)
+    base_url = models.CharField(max_length=300)
+    # The team's own namespace on this engine: the bridge writes there, and its token is `token`.
+    namespace = models.CharField(max_length=32, blank=True)
+    token_encrypted = models.TextField(blank=True)
+    admin_token_encrypted = models.TextField(blank=True)
+    bridge_enabled = models.BooleanField(default=False)
+    bridge_last_run_at = models.DateTimeField(null=True, blank=True)
+    bridge_last_published = models.PositiveIntegerField(default=0)
+    bridge_last_error = models.CharField(max_length=500, blank=True)
+    bridge_last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="engine_name_per_team")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token_encrypted)
+
+    @property
+    def has_admin_token(self) -> bool:
+        return bool(self.admin_token_encrypted)
+
+    def set_token(self, token: str) -> None:
+        self.token_encrypted = vault.encrypt(token) if token else ""
+
+    def set_admin_token(self, token: str) -> None:
+        self.admin_token_encrypted = vault.encrypt(token) if token else ""
+
+    def token(self) -> str | None:
+        return _reveal(self.token_encrypted, "engine token")
+
+    def admin_token(self) -> str | None:
+        return _reveal(self.admin_token_encrypted, "admin token")
+
+    def namespace_tokens(self) -> dict[str, str]:
+        """Tokens the panel holds per namespace: the engine's own one and those it registered."""
+        tokens = {}
+        for name, ciphertext in self.namespaces.values_list("name", "token_encrypted"):
+            token = _reveal(ciphertext, "namespace token")
+            if token:
+                tokens[name] = token
+        own = self.token()
+        if self.namespace and own:
+            tokens[self.namespace] = own
+        return tokens
+
+    def client(self, *, token: str | None = None, admin: bool = False,
+               timeout: float = PAGE_TIMEOUT_S) -> WorldStateClient:
+        return WorldStateClient(self.base_url, token=token if token is not None else self.token(),
+                                admin_token=self.admin_token() if admin else None,
+                                timeout=timeout)
+
+
+def namespace_of(entity_id: str) -> str | None:
+    head, slash, _rest = entity_id.partition("/")
+    return head if slash else None
+
+
+class EngineNamespace(models.Model):
+    """A namespace registered through the panel; its token exists nowhere else (no rotation)."""
+
+    engine = models.ForeignKey(Engine, on_delete=models.CASCADE, related_name="namespaces")
+    name = models.CharField(max_length=32)
+    namespace_id = models.CharField(max_length=32)
+    token_encrypted = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["engine", "name"], name="engine_namespace_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class BridgeRecord(models.Model):
+    """What the bridge last published for one entity (a digest), so it sends only changes."""
+
+    engine = models.ForeignKey(Engine, on_delete=models.CASCADE, related_name="bridge_records")
+    entity_id = models.CharField(max_length=300)
+    digest = models.CharField(max_length=40)
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["engine", "entity_id"], name="bridge_record_entity")]
+
+    def __str__(self):
+        return self.entity_id

@@ -1,8 +1,9 @@
-"""`make demo`: the panel (as `make run`) with a simulated fleet of 50 nodes and a demo team.
+"""`make demo`: the panel (as `make run`) with a simulated fleet of 50 nodes, a world-state engine
+double, and a demo team that has both.
 
 The demo keeps its own data folder (var/demo) so it never mixes with a real panel's data, and the
 simulator listens on a fixed port (DEMO_SIM_PORT, default 18127) so the nodes registered on the
-first run are the same nodes on the next one.
+first run are the same nodes on the next one (likewise DEMO_WS_PORT, default 18300, for the engine).
 """
 from __future__ import annotations
 
@@ -32,8 +33,23 @@ def start_simulator(port: int) -> tuple[subprocess.Popen, list[str]]:
     return process, urls
 
 
-def seed(urls: list[str]) -> None:
-    """Create the demo account and team (once) and register the simulated nodes."""
+def start_engine(port: int) -> tuple[subprocess.Popen, str]:
+    """A local world-state engine double, so the World state pages have something to browse."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.sim.worldstate", "--port", str(port)],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )
+    url = process.stdout.readline().strip()
+    if not url:
+        process.kill()
+        raise SystemExit(f"fluxpanel demo: the world-state engine could not start on port {port} "
+                         "(set DEMO_WS_PORT)")
+    return process, url
+
+
+def seed(urls: list[str], engine_url: str) -> None:
+    """Create the demo account and team (once), register the simulated nodes and the engine, and
+    publish the fleet there through the bridge."""
     from django.contrib.auth import get_user_model
 
     from apps.accounts.models import Membership, Role, Team
@@ -53,22 +69,39 @@ def seed(urls: list[str]) -> None:
         register_nodes(membership=membership, text="\n".join(missing), source="demo")
     ensure_sweep_schedule(team, 30)
     run_sweep(team.pk)  # so the fleet page has data at once
+    seed_engine(membership, engine_url)
+
+
+def seed_engine(membership, engine_url: str) -> None:
+    from apps.worldstate import actions
+    from apps.worldstate.models import Engine
+
+    engine = Engine.objects.filter(team=membership.team, base_url=engine_url).first()
+    if engine is None:
+        engine = actions.register_engine(membership=membership, name="Demo engine",
+                                         base_url=engine_url, namespace="demo")
+        engine = actions.update_engine(membership=membership, engine=engine, name=engine.name,
+                                       base_url=engine_url, namespace="demo", bridge_enabled=True)
+    # The engine double starts empty each time: publish the whole fleet, not only what changed.
+    actions.publish_fleet_now(membership=membership, engine=engine)
 
 
 def main() -> int:
     os.environ.setdefault("FLUXPANEL_DATA_DIR", str(REPO / "var" / "demo"))
     os.environ["FLUXPANEL_ALLOW_ANY_NODE_URL"] = "true"
     simulator, urls = start_simulator(int(os.environ.get("DEMO_SIM_PORT", "18127")))
+    engine, engine_url = start_engine(int(os.environ.get("DEMO_WS_PORT", "18300")))
     from fluxpanel import serve
 
     port = os.environ.get("PORT", "8000")
     banner = (f"fluxpanel demo: open http://127.0.0.1:{port}/ and sign in as "
               f"{DEMO_USER} / {DEMO_PASSWORD} ({DEMO_NODES} simulated nodes, swept every 30 s)")
     try:
-        return serve.main(before_start=lambda settings: seed(urls), banner=banner)
+        return serve.main(before_start=lambda settings: seed(urls, engine_url), banner=banner)
     finally:
-        simulator.terminate()
-        simulator.wait(timeout=10)
+        for process in (simulator, engine):
+            process.terminate()
+            process.wait(timeout=10)
 
 
 if __name__ == "__main__":

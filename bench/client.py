@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -36,20 +35,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
+from _panel import start_sim  # noqa: E402  (bench/ is on sys.path when this script runs)
 
 from fluxpanel.fluxos.client import DEFAULT_TIMEOUT, NodeClient  # noqa: E402
-
-
-def start_sim(nodes: int) -> tuple[subprocess.Popen, list[str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.sim.fluxnode", "--nodes", str(nodes), "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
-    )
-    urls = [proc.stdout.readline().strip() for _ in range(nodes)]
-    if not all(urls):
-        proc.kill()
-        raise RuntimeError("simulator did not print its URLs")
-    return proc, urls
 
 
 def proc_cpu_seconds(pid: int) -> float:

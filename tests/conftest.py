@@ -168,3 +168,19 @@ def fleet(sim_fleet):
     yield sim_fleet
     for index in range(len(sim_fleet.urls)):
         sim_fleet.clear(index)
+
+
+@pytest.fixture(scope="module")
+def ws_double():
+    """A world-state engine double over real HTTP on loopback, per test module."""
+    from tests.sim.worldstate import WorldStateDouble
+
+    with WorldStateDouble() as server:
+        yield server
+
+
+@pytest.fixture
+def double(ws_double):
+    """The module's engine double, emptied (and back in open mode) for this test."""
+    ws_double.reset()
+    return ws_double

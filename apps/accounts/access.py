@@ -81,7 +81,12 @@ def team_view(role: str = Role.VIEWER):
             membership = current_membership(request)
             if membership is None:
                 return redirect("accounts:no_team")
-            require_role(membership, role)
+            try:
+                require_role(membership, role)
+            except PermissionDenied:
+                if request.method not in ("GET", "HEAD", "OPTIONS"):
+                    _audit_denied(request, membership, role)
+                raise
             request.membership = membership
             request.team = membership.team
             return view(request, *args, **kwargs)
@@ -90,6 +95,17 @@ def team_view(role: str = Role.VIEWER):
         return wrapper
 
     return decorator
+
+
+def _audit_denied(request, membership: Membership, role: str) -> None:
+    """A refused write is part of the audit trail too (who tried what, and that it was denied)."""
+    from apps.accounts.audit import record
+    from apps.accounts.models import AuditEntry
+
+    match = getattr(request, "resolver_match", None)
+    record(team=membership.team, actor=membership.user, outcome=AuditEntry.Outcome.DENIED,
+           action=f"denied:{match.view_name if match else request.path}"[:64], needed=role,
+           had=membership.role)
 
 
 def member_for_task(user_id: int, team_id: int, role: str) -> Membership:

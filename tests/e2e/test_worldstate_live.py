@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from apps.worldstate.models import Engine
 from tests.conftest import REPO
-from tests.sim.worldstate import WorldStateDouble
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,12 +20,6 @@ from apps.worldstate.client import WorldStateClient
 WorldStateClient(sys.argv[1]).publish("sensors.temp", "other-process", "team-a/boiler",
                                       {"temp": 97.5, "status": "hot"})
 """
-
-
-@pytest.fixture
-def double():
-    with WorldStateDouble() as server:
-        yield server
 
 
 def test_event_from_another_process_appears_without_reload(personas, double, page, sign_in, live_server):

@@ -17,7 +17,6 @@ from apps.nodes.sweep import run_sweep
 from apps.worldstate.bridge import entity_name
 from apps.worldstate.client import WorldStateClient
 from apps.worldstate.models import BridgeRecord, Engine
-from tests.sim.worldstate import WorldStateDouble
 
 DEAD_URL = "http://127.0.0.1:9"
 
@@ -66,21 +65,9 @@ class CountingProxy:
         self.server.server_close()
 
 
-@pytest.fixture(scope="module")
-def double():
-    with WorldStateDouble() as server:
-        yield server
-
-
 @pytest.fixture
-def engine_double(double):
-    double.reset()
-    return double
-
-
-@pytest.fixture
-def proxy(engine_double):
-    with CountingProxy(engine_double.url) as counting:
+def proxy(double):
+    with CountingProxy(double.url) as counting:
         yield counting
 
 
@@ -106,13 +93,13 @@ def expected_apps(team) -> dict[str, int]:
     return counts
 
 
-def test_sweep_publishes_the_fleet_in_one_batch_then_only_changes(team_fleet, engine_double, proxy):
+def test_sweep_publishes_the_fleet_in_one_batch_then_only_changes(team_fleet, double, proxy):
     team, nodes, fleet = team_fleet
     engine = bridge_engine(team, proxy.url)
     run_sweep(team.pk)
     assert proxy.batches() == 1 and len(proxy.requests) == 1
 
-    reader = WorldStateClient(engine_double.url)
+    reader = WorldStateClient(double.url)
     published = {e.id: e.properties for e in reader.entities(namespace="team-a")}
     node_ids = {f"team-a/node-{entity_name(n.name)}" for n in nodes}
     apps = expected_apps(team)
@@ -149,7 +136,7 @@ def test_sweep_publishes_the_fleet_in_one_batch_then_only_changes(team_fleet, en
     assert engine.bridge_last_error == "" and engine.bridge_last_run_at is not None
 
 
-def test_a_node_that_leaves_gets_a_tombstone_and_an_idle_app_zero(personas, client_as, engine_double, proxy):
+def test_a_node_that_leaves_gets_a_tombstone_and_an_idle_app_zero(personas, client_as, double, proxy):
     team = personas.team
     node_a = Node.objects.create(team=team, name="alpha", address="a:1", base_url="http://a")
     node_b = Node.objects.create(team=team, name="beta/2", address="b:1", base_url="http://b")
@@ -159,7 +146,7 @@ def test_a_node_that_leaves_gets_a_tombstone_and_an_idle_app_zero(personas, clie
     from apps.nodes.sweep import sweep_finished
 
     sweep_finished.send(sender=Sweep, sweep=None, team_id=team.pk, changed_node_ids=[])
-    reader = WorldStateClient(engine_double.url)
+    reader = WorldStateClient(double.url)
     assert reader.entity("team-a/node-beta_2").properties["state"] == "confirmed"
     assert reader.entity("team-a/app-web").properties == {"instances": 2}
 
@@ -194,9 +181,9 @@ def test_engine_failures_never_break_the_sweep(team_fleet, client_as):
     assert "data-bridge-error" in html and "cannot be reached" in html
 
 
-def test_refused_events_are_kept_as_the_last_error_and_retried(team_fleet, engine_double, proxy):
+def test_refused_events_are_kept_as_the_last_error_and_retried(team_fleet, double, proxy):
     team, nodes, _fleet = team_fleet
-    engine_double.configure(auth=True)  # no token stored yet: every event is refused
+    double.configure(auth=True)  # no token stored yet: every event is refused
     engine = bridge_engine(team, proxy.url)
     run_sweep(team.pk)
     engine.refresh_from_db()
@@ -204,10 +191,10 @@ def test_refused_events_are_kept_as_the_last_error_and_retried(team_fleet, engin
     assert "Authorization token not provided" in engine.bridge_last_error
     assert not BridgeRecord.objects.filter(engine=engine).exists()
     # Once the namespace exists and its token is stored, the next sweep publishes everything.
-    _id, token = engine_double.register_namespace("team-a")
+    _id, token = double.register_namespace("team-a")
     engine.set_token(token)
     engine.save()
     run_sweep(team.pk)
     assert proxy.batches() == 2
-    assert len(WorldStateClient(engine_double.url).entities(namespace="team-a")) == \
+    assert len(WorldStateClient(double.url).entities(namespace="team-a")) == \
         BridgeRecord.objects.filter(engine=engine).count() > len(nodes)

@@ -18,7 +18,6 @@ from apps.worldstate.client import WorldStateClient
 from apps.worldstate.models import Engine, EngineNamespace
 from apps.worldstate.views import PAGE_SIZE
 from fluxpanel import vault
-from tests.sim.worldstate import WorldStateDouble
 
 ADMIN = "admin-secret-for-pages"
 DEAD_URL = "http://127.0.0.1:9"
@@ -26,18 +25,6 @@ DEAD_URL = "http://127.0.0.1:9"
 # quick filters). Pinned: a change that adds a query per entity or per row fails here.
 PINNED_BROWSER_QUERIES = 6
 PINNED_POLL_QUERIES = 4
-
-
-@pytest.fixture(scope="module")
-def double():
-    with WorldStateDouble() as server:
-        yield server
-
-
-@pytest.fixture
-def engine_double(double):
-    double.reset()
-    return double
 
 
 @pytest.fixture
@@ -69,14 +56,14 @@ def field_errors(html: str, field: str) -> str:
 # ---- engines and tokens ---------------------------------------------------------------------
 
 
-def test_register_engine_keeps_tokens_encrypted_and_never_shows_them(personas, client_as, engine_double):
+def test_register_engine_keeps_tokens_encrypted_and_never_shows_them(personas, client_as, double):
     client = client_as("manager")
     response = client.post(reverse("worldstate:engine_register"), {
-        "name": "prod", "base_url": engine_double.url + "/", "namespace": "team-a",
+        "name": "prod", "base_url": double.url + "/", "namespace": "team-a",
         "token": "ns-token-7f3a91", "admin_token": "admin-token-c0ffee"})
     engine = Engine.objects.get(team=personas.team, name="prod")
     assert response.status_code == 302 and response["Location"] == reverse("worldstate:engine", args=[engine.pk])
-    assert engine.base_url == engine_double.url
+    assert engine.base_url == double.url
     assert "ns-token-7f3a91" not in engine.token_encrypted
     assert "admin-token-c0ffee" not in engine.admin_token_encrypted
     assert vault.decrypt(engine.token_encrypted) == "ns-token-7f3a91"
@@ -90,20 +77,20 @@ def test_register_engine_keeps_tokens_encrypted_and_never_shows_them(personas, c
     assert "ns-token" not in str(audit.detail) and audit.detail["token"] is True
 
 
-def test_settings_keep_tokens_when_left_blank_and_bridge_needs_namespace(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
+def test_settings_keep_tokens_when_left_blank_and_bridge_needs_namespace(personas, client_as, double):
+    engine = make_engine(personas, double.url)
     engine.set_token("keep-me")
     engine.save()
     client = client_as("manager")
     url = reverse("worldstate:engine_settings", args=[engine.pk])
-    html = html_of(client.post(url, {"name": "main", "base_url": engine_double.url,
+    html = html_of(client.post(url, {"name": "main", "base_url": double.url,
                                      "namespace": "", "bridge_enabled": "on"}))
     assert "The bridge needs a namespace to publish into." in field_errors(html, "namespace")
-    client.post(url, {"name": "renamed", "base_url": engine_double.url, "namespace": "team-a",
+    client.post(url, {"name": "renamed", "base_url": double.url, "namespace": "team-a",
                       "bridge_enabled": "on"})
     engine.refresh_from_db()
     assert (engine.name, engine.bridge_enabled, engine.token()) == ("renamed", True, "keep-me")
-    client.post(url, {"name": "renamed", "base_url": engine_double.url, "namespace": "team-a",
+    client.post(url, {"name": "renamed", "base_url": double.url, "namespace": "team-a",
                       "clear_token": "on"})
     engine.refresh_from_db()
     assert engine.token() is None and not engine.bridge_enabled
@@ -121,10 +108,10 @@ def test_an_unreachable_engine_gives_a_clear_message(personas, client_as):
 # ---- entity browser -------------------------------------------------------------------------
 
 
-def test_browser_sends_one_page_of_a_10000_entity_engine(personas, client_as, engine_double):
-    engine_double.seed({f"team-a/sensor-{i:05d}": {"temp": i, "status": "ok", "zone": i % 7}
+def test_browser_sends_one_page_of_a_10000_entity_engine(personas, client_as, double):
+    double.seed({f"team-a/sensor-{i:05d}": {"temp": i, "status": "ok", "zone": i % 7}
                         for i in range(10_000)})
-    engine = make_engine(personas, engine_double.url)
+    engine = make_engine(personas, double.url)
     client = client_as("viewer")
     url = reverse("worldstate:entities", args=[engine.pk])
     client.get(reverse("worldstate:engines"))  # the first request stores the team in the session
@@ -146,9 +133,9 @@ def test_browser_sends_one_page_of_a_10000_entity_engine(personas, client_as, en
     assert 'data-total="10"' in html and "Page 1 of" not in html
 
 
-def test_entity_page_shows_properties_and_history(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
-    writer = WorldStateClient(engine_double.url)
+def test_entity_page_shows_properties_and_history(personas, client_as, double):
+    engine = make_engine(personas, double.url)
+    writer = WorldStateClient(double.url)
     writer.publish("sensors.temp", "probe", "team-a/room", {"temp": 20, "label": "<b>hall</b>"})
     writer.publish("sensors.temp", "probe", "team-a/room", {"temp": 21})
     html = html_of(client_as("viewer").get(reverse("worldstate:entity", args=[engine.pk]),
@@ -159,9 +146,9 @@ def test_entity_page_shows_properties_and_history(personas, client_as, engine_do
     assert 'hx-trigger="every 500ms' in html
 
 
-def test_poll_answers_304_until_the_entity_changes(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
-    writer = WorldStateClient(engine_double.url)
+def test_poll_answers_304_until_the_entity_changes(personas, client_as, double):
+    engine = make_engine(personas, double.url)
+    writer = WorldStateClient(double.url)
     writer.publish("sensors.temp", "probe", "team-a/room", {"temp": 20})
     client = client_as("viewer")
     html = html_of(client.get(reverse("worldstate:entity", args=[engine.pk]), {"id": "team-a/room"}))
@@ -192,29 +179,29 @@ def test_poll_answers_304_until_the_entity_changes(personas, client_as, engine_d
     ('[1, 2]', "Properties must be a JSON object ({...}), not an array."),
     ('{}', "Give at least one property: an empty object changes nothing."),
 ])
-def test_publish_form_refuses_bad_json_under_the_field(personas, client_as, engine_double,
+def test_publish_form_refuses_bad_json_under_the_field(personas, client_as, double,
                                                        properties, message):
-    engine = make_engine(personas, engine_double.url)
+    engine = make_engine(personas, double.url)
     response = client_as("operator").post(reverse("worldstate:publish", args=[engine.pk]), {
         "entity_id": "team-a/room", "properties": properties, "stream": "panel.manual",
         "source": "fluxpanel"})
     assert response.status_code == 200
     block = field_errors(html_of(response), "properties")
     assert 'class="errorlist"' in block and message in block.replace("&quot;", '"').replace("&#x27;", "'")
-    assert engine_double.entity_count() == 0  # nothing was sent
+    assert double.entity_count() == 0  # nothing was sent
     assert not AuditEntry.objects.filter(action="worldstate.publish").exists()
 
 
-def test_publish_form_checks_the_stream_like_the_engine(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
+def test_publish_form_checks_the_stream_like_the_engine(personas, client_as, double):
+    engine = make_engine(personas, double.url)
     html = html_of(client_as("operator").post(reverse("worldstate:publish", args=[engine.pk]), {
         "entity_id": "team-a/room", "properties": '{"a": 1}', "stream": "Bad_Stream",
         "source": "x"}))
     assert "must be lowercase with optional dots" in field_errors(html, "stream")
 
 
-def test_publish_sends_the_event_and_goes_to_the_entity(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
+def test_publish_sends_the_event_and_goes_to_the_entity(personas, client_as, double):
+    engine = make_engine(personas, double.url)
     client = client_as("operator")
     page = html_of(client.get(reverse("worldstate:publish", args=[engine.pk]), {"entity": "team-a/room"}))
     assert 'value="team-a/room"' in page
@@ -223,7 +210,7 @@ def test_publish_sends_the_event_and_goes_to_the_entity(personas, client_as, eng
         "stream": "panel.manual", "source": "fluxpanel"})
     assert response.status_code == 302
     assert response["Location"] == reverse("worldstate:entity", args=[engine.pk]) + "?id=team-a%2Froom"
-    stored = WorldStateClient(engine_double.url).entity("team-a/room")
+    stored = WorldStateClient(double.url).entity("team-a/room")
     assert stored.properties == {"temp": 21.5, "tags": ["a", "b"]}
     audit = AuditEntry.objects.get(action="worldstate.publish")
     assert audit.detail["entity_id"] == "team-a/room" and audit.outcome == "success"
@@ -265,8 +252,8 @@ def test_namespace_token_is_shown_once_encrypted_and_used_for_writes(personas, c
     assert "The engine refused the event: Authorization token not provided (HTTP 401)" in refused
 
 
-def test_namespace_registration_without_auth_says_why(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
+def test_namespace_registration_without_auth_says_why(personas, client_as, double):
+    engine = make_engine(personas, double.url)
     html = html_of(client_as("manager").post(reverse("worldstate:namespace_register", args=[engine.pk]),
                                              {"name": "dawn-coral"}))
     assert "Namespace registration not available (auth disabled)" in html
@@ -294,8 +281,8 @@ def test_batch_reports_each_refused_event(personas, client_as, auth_double):
     assert reader.entity("nobody/c") is None
 
 
-def test_batch_form_lists_bad_items_and_sends_nothing(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
+def test_batch_form_lists_bad_items_and_sends_nothing(personas, client_as, double):
+    engine = make_engine(personas, double.url)
     client = client_as("operator")
     url = reverse("worldstate:batch", args=[engine.pk])
     html = html_of(client.post(url, {"events": '[{"entity_id": "team-a/a", "properties": 5}, 7]',
@@ -306,54 +293,54 @@ def test_batch_form_lists_bad_items_and_sends_nothing(personas, client_as, engin
     html = html_of(client.post(url, {"events": '[{"entity_id": "team-a/a"', "stream": "panel.batch",
                                      "source": "x"}))
     assert "Not valid JSON" in field_errors(html, "events")
-    assert engine_double.entity_count() == 0
+    assert double.entity_count() == 0
     # {"events": [...]} is accepted as well, and each item's stream defaults to the form's.
     client.post(url, {"events": '{"events": [{"entity_id": "team-a/a", "properties": {"x": 1}}]}',
                       "stream": "panel.batch", "source": "x"})
-    assert WorldStateClient(engine_double.url).history("team-a/a")[0]["stream"] == "panel.batch"
+    assert WorldStateClient(double.url).history("team-a/a")[0]["stream"] == "panel.batch"
 
 
 # ---- delete ---------------------------------------------------------------------------------
 
 
-def test_delete_selected_asks_with_the_count_then_deletes(personas, client_as, engine_double):
-    engine_double.seed({f"team-a/e{i}": {"n": i} for i in range(5)})
-    engine = make_engine(personas, engine_double.url)
+def test_delete_selected_asks_with_the_count_then_deletes(personas, client_as, double):
+    double.seed({f"team-a/e{i}": {"n": i} for i in range(5)})
+    engine = make_engine(personas, double.url)
     client = client_as("operator")
     url = reverse("worldstate:delete", args=[engine.pk])
     chosen = ["team-a/e1", "team-a/e2", "team-a/e4"]
     html = html_of(client.post(url, {"entity_ids": chosen}))
     assert "Delete 3 entities?" in html and 'data-count="3"' in html
-    assert engine_double.entity_count() == 5  # asking deletes nothing
+    assert double.entity_count() == 5  # asking deletes nothing
     response = client.post(url, {"entity_ids": chosen, "expected": "3", "confirm": "1"})
     assert response.status_code == 302
-    remaining = {e.id for e in WorldStateClient(engine_double.url).entities()}
+    remaining = {e.id for e in WorldStateClient(double.url).entities()}
     assert remaining == {"team-a/e0", "team-a/e3"}
     assert AuditEntry.objects.get(action="worldstate.delete").detail["deleted"] == 3
 
 
-def test_delete_by_prefix_counts_and_asks_again_when_the_count_moved(personas, client_as, engine_double):
-    engine_double.seed({**{f"team-a/tmp-{i}": {"n": i} for i in range(25)}, "team-a/keep": {"n": 0}})
-    engine = make_engine(personas, engine_double.url)
+def test_delete_by_prefix_counts_and_asks_again_when_the_count_moved(personas, client_as, double):
+    double.seed({**{f"team-a/tmp-{i}": {"n": i} for i in range(25)}, "team-a/keep": {"n": 0}})
+    engine = make_engine(personas, double.url)
     client = client_as("operator")
     url = reverse("worldstate:delete", args=[engine.pk])
     html = html_of(client.post(url, {"prefix": "team-a/tmp-"}))
     assert "Delete 25 entities?" in html and "…and 5 more" in html
-    engine_double.seed({"team-a/tmp-new": {"n": 1}})  # one more appears before the confirm
+    double.seed({"team-a/tmp-new": {"n": 1}})  # one more appears before the confirm
     html = html_of(client.post(url, {"prefix": "team-a/tmp-", "expected": "25", "confirm": "1"}))
     assert "it is now 26. Nothing was deleted" in html and "Delete 26 entities?" in html
-    assert engine_double.entity_count() == 27
+    assert double.entity_count() == 27
     client.post(url, {"prefix": "team-a/tmp-", "expected": "26", "confirm": "1"})
-    assert [e.id for e in WorldStateClient(engine_double.url).entities()] == ["team-a/keep"]
+    assert [e.id for e in WorldStateClient(double.url).entities()] == ["team-a/keep"]
     # An empty prefix would mean "everything": refused without asking the engine to delete.
     response = client.post(url, {"prefix": "", "expected": "1", "confirm": "1"}, follow=True)
     assert "An empty prefix would match every entity; refused." in html_of(response)
-    assert engine_double.entity_count() == 1
+    assert double.entity_count() == 1
 
 
-def test_delete_one_from_the_entity_page(personas, client_as, engine_double):
-    engine_double.seed({"team-a/solo": {"n": 1}})
-    engine = make_engine(personas, engine_double.url)
+def test_delete_one_from_the_entity_page(personas, client_as, double):
+    double.seed({"team-a/solo": {"n": 1}})
+    engine = make_engine(personas, double.url)
     client = client_as("operator")
     entity_url = reverse("worldstate:entity", args=[engine.pk]) + "?id=team-a%2Fsolo"
     html = html_of(client.post(reverse("worldstate:delete", args=[engine.pk]),
@@ -362,11 +349,11 @@ def test_delete_one_from_the_entity_page(personas, client_as, engine_double):
     response = client.post(reverse("worldstate:delete", args=[engine.pk]), {
         "entity_ids": "team-a/solo", "next": entity_url, "expected": "1", "confirm": "1"})
     assert response["Location"] == reverse("worldstate:entities", args=[engine.pk])
-    assert engine_double.entity_count() == 0
+    assert double.entity_count() == 0
 
 
-def test_delete_never_redirects_off_site(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
+def test_delete_never_redirects_off_site(personas, client_as, double):
+    engine = make_engine(personas, double.url)
     response = client_as("operator").post(reverse("worldstate:delete", args=[engine.pk]),
                                           {"next": "//evil.example/"})
     assert response["Location"] == reverse("worldstate:entities", args=[engine.pk])
@@ -375,8 +362,8 @@ def test_delete_never_redirects_off_site(personas, client_as, engine_double):
 # ---- connectors and runtime config ----------------------------------------------------------
 
 
-def test_connectors_are_listed(personas, client_as, engine_double):
-    engine = make_engine(personas, engine_double.url)
+def test_connectors_are_listed(personas, client_as, double):
+    engine = make_engine(personas, double.url)
     html = html_of(client_as("viewer").get(reverse("worldstate:connectors", args=[engine.pk])))
     assert re.findall(r'data-connector="(\w+)"', html) == ["github", "gmail", "linkedin", "calendar"]
     assert "not_configured" in html

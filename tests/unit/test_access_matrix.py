@@ -61,6 +61,15 @@ def test_403_names_the_role_needed(personas, client_as):
     assert "This needs the operator role in Team A; you are a viewer." in response.content.decode()
 
 
+def test_refused_write_is_audited_as_denied(personas, client_as):
+    from apps.accounts.models import AuditEntry
+
+    client_as("viewer").post(reverse("accounts:invite"), {"role": "manager"})
+    entry = AuditEntry.objects.get(outcome="denied")
+    assert (entry.actor_name, entry.action, entry.team) == ("viewer", "denied:accounts:invite", personas.team)
+    assert entry.detail == {"needed": "manager", "had": "viewer"}
+
+
 def test_anonymous_is_sent_to_sign_in(personas, client):
     response = client.get(reverse("nodes:fleet"))
     assert response.status_code == 302

@@ -7,15 +7,8 @@ import pytest
 from apps.accounts.models import Role
 from apps.worldstate.models import Engine
 from tests.access import PERSONAS, Case, check_case
-from tests.sim.worldstate import WorldStateDouble
 
 DEAD_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, refused at once
-
-
-@pytest.fixture(scope="module")
-def double():
-    with WorldStateDouble() as server:
-        yield server
 
 
 def objects(personas, double):

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.accounts.middleware.CurrentTeamMiddleware",
+    "apps.wallets.middleware.SecretsGuardMiddleware",
 ]
 
 ROOT_URLCONF = "fluxpanel.urls"

@@ -41,6 +41,7 @@ def test_demo_job_runs_to_completion(operator_membership):
     texts = list(job.lines.values_list("text", flat=True))
     assert texts[0] == "Checking the database…"
     assert "Broker ok." in texts
+    assert "No nodes registered yet: nothing more to check." in texts
     assert texts[-1] == "Done."
     assert list(job.lines.values_list("seq", flat=True)) == list(range(1, len(texts) + 1))
     assert AuditEntry.objects.filter(action="job.start", target_id=str(job.pk)).exists()

@@ -47,7 +47,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "apps.accounts.middleware.CurrentTeamMiddleware",
     "apps.wallets.middleware.SecretsGuardMiddleware",
 ]
 

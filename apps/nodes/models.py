@@ -110,11 +110,10 @@ class StatusChange(models.Model):
     new_state = models.CharField(max_length=16, choices=NodeState.choices)
     reason = models.CharField(max_length=300, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    alerts_processed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["node", "-at"]), models.Index(fields=["alerts_processed"])]
+        indexes = [models.Index(fields=["node", "-at"])]
 
     def __str__(self):
         return f"{self.node_id}: {self.old_state} → {self.new_state}"

@@ -36,19 +36,23 @@ def fill(team, count: int) -> None:
          for i, n in enumerate(nodes)), batch_size=1000)
 
 
-def measure(client, url: str, params: dict) -> dict:
+# The fleet page answers its own poll: an htmx request aimed at its live part.
+POLL_HEADERS = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "fleet-live"}
+
+
+def measure(client, url: str, params: dict, **headers) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(url, params)  # warm caches and the session
+    client.get(url, params, **headers)  # warm caches and the session
     times = []
     for _ in range(REPEATS):
         started = time.perf_counter()
-        response = client.get(url, params)
+        response = client.get(url, params, **headers)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
     with CaptureQueriesContext(connection) as captured:
-        client.get(url, params)
+        client.get(url, params, **headers)
     return {"median_ms": round(statistics.median(times), 1), "queries": len(captured)}
 
 
@@ -70,7 +74,7 @@ def main() -> None:
         # The usual view: sorted by height lag, filtered, one page.
         params = {"sort": "-lag", "state": "confirmed"}
         results[str(size)] = measure(client, reverse("nodes:fleet"), params)
-        poll[str(size)] = measure(client, reverse("nodes:poll"), params)
+        poll[str(size)] = measure(client, reverse("nodes:fleet"), params, **POLL_HEADERS)
         print(f"{size} nodes: page {results[str(size)]}, poll {poll[str(size)]}", flush=True)
     results["poll"] = poll
     print(json.dumps(results))

@@ -46,7 +46,7 @@ from django.test.utils import (  # noqa: E402
 )
 from django.urls import reverse  # noqa: E402
 
-from apps.worldstate.client import WorldStateClient  # noqa: E402
+from tests.sim.worldstate import loopback_client  # noqa: E402
 
 
 def start_engine() -> tuple[subprocess.Popen, str]:
@@ -60,7 +60,7 @@ def start_engine() -> tuple[subprocess.Popen, str]:
 
 
 def seed(url: str, entities: int) -> None:
-    client = WorldStateClient(url, timeout=60)
+    client = loopback_client(url, timeout=60)
     items = [{"stream": "bench.seed", "source": "bench", "entity_id": f"team-a/sensor-{i:05d}",
               "properties": {"temp": 20 + i % 15, "status": "ok" if i % 9 else "warn",
                              "zone": f"z{i % 12}", "battery": 100 - i % 100}}
@@ -126,7 +126,7 @@ def bench_bridge(url: str, nodes: int, apps: int) -> float:
     seconds = time.perf_counter() - started
     assert not run.error, run.error
     assert run.published == nodes + apps and run.requests == 1, run
-    assert len(WorldStateClient(url).entities(namespace="bridge")) == nodes + apps
+    assert len(loopback_client(url).entities(namespace="bridge")) == nodes + apps
     started = time.perf_counter()
     again = publish_fleet(engine)
     unchanged_s = time.perf_counter() - started

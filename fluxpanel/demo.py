@@ -49,46 +49,18 @@ def start_engine(port: int) -> tuple[subprocess.Popen, str]:
 
 def seed(urls: list[str], engine_url: str) -> None:
     """Create the demo account and team (once), register the simulated nodes and the engine, and
-    publish the fleet there through the bridge."""
-    from django.contrib.auth import get_user_model
+    publish the fleet there through the bridge. The apps own the seeding (management commands):
+    this package imports no app."""
+    from django.core.management import call_command
 
-    from apps.accounts.models import Membership, Role, Team
-    from apps.nodes.actions import ensure_sweep_schedule, register_nodes
-    from apps.nodes.models import Node
-    from apps.nodes.sweep import run_sweep
-
-    user, created = get_user_model().objects.get_or_create(username=DEMO_USER)
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-    team, _ = Team.objects.get_or_create(name=DEMO_TEAM)
-    membership, _ = Membership.objects.get_or_create(team=team, user=user, defaults={"role": Role.MANAGER})
-    known = set(Node.objects.filter(team=team).values_list("base_url", flat=True))
-    missing = [f"{url} demo-node-{index:02d}" for index, url in enumerate(urls) if url not in known]
-    if missing:
-        register_nodes(membership=membership, text="\n".join(missing), source="demo")
-    ensure_sweep_schedule(team, 30)
-    run_sweep(team.pk)  # so the fleet page has data at once
-    seed_engine(membership, engine_url)
-
-
-def seed_engine(membership, engine_url: str) -> None:
-    from apps.worldstate import actions
-    from apps.worldstate.models import Engine
-
-    engine = Engine.objects.filter(team=membership.team, base_url=engine_url).first()
-    if engine is None:
-        engine = actions.register_engine(membership=membership, name="Demo engine",
-                                         base_url=engine_url, namespace="demo")
-        engine = actions.update_engine(membership=membership, engine=engine, name=engine.name,
-                                       base_url=engine_url, namespace="demo", bridge_enabled=True)
-    # The engine double starts empty each time: publish the whole fleet, not only what changed.
-    actions.publish_fleet_now(membership=membership, engine=engine)
+    call_command("seed_demo_fleet", *urls, user=DEMO_USER, password=DEMO_PASSWORD, team=DEMO_TEAM)
+    call_command("seed_demo_engine", engine_url, user=DEMO_USER, team=DEMO_TEAM)
 
 
 def main() -> int:
     os.environ.setdefault("FLUXPANEL_DATA_DIR", str(REPO / "var" / "demo"))
-    os.environ["FLUXPANEL_ALLOW_ANY_NODE_URL"] = "true"
+    os.environ["FLUXPANEL_ALLOW_ANY_NODE_URL"] = "true"  # the simulated fleet and engine listen on loopback
+    os.environ["FLUXPANEL_ALLOW_PRIVATE_ENGINES"] = "true"
     simulator, urls = start_simulator(int(os.environ.get("DEMO_SIM_PORT", "18127")))
     engine, engine_url = start_engine(int(os.environ.get("DEMO_WS_PORT", "18300")))
     from fluxpanel import serve

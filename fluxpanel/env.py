@@ -58,6 +58,33 @@ def get_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) readable by this user only (0700), and tighten an
+    existing one that group or others can read: it holds the database, the broker's queued
+    messages and the generated keys. A folder owned by someone else is left as it is."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o700)
+    except PermissionError:
+        pass
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` empty with mode 0600 if it does not exist (SQLite would create its database
+    file 0644 under the usual umask, and its journal/WAL files copy the database file's mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        try:
+            if path.stat().st_mode & 0o077:
+                os.chmod(path, 0o600)  # a database created by an older version
+        except PermissionError:
+            pass
+    return path
+
+
 def persistent_secret(name: str, path: Path, *, length: int = 50) -> str:
     """Return the variable `name`, else a secret kept in `path` (created once, mode 0600).
 
@@ -68,7 +95,7 @@ def persistent_secret(name: str, path: Path, *, length: int = 50) -> str:
         return value
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     value = secrets.token_urlsafe(length)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -1,16 +1,26 @@
-"""`GET /healthz`: is the database up, is the broker up, are worker and beat alive.
+"""`GET /healthz`: is the database up, is the broker up, and what the apps report (worker, beat).
 
-200 when the database and the broker both work, 503 naming the failing part otherwise. Worker and
-beat are reported (with the age of their last heartbeat) but do not fail the check: a web server
-without a worker is still serving pages.
+200 when the database and the broker both work, 503 naming the failing part otherwise. Parts that
+apps register with `register_report` (the jobs app: worker and beat heartbeats) are shown but do
+not fail the check: a web server without a worker is still serving pages. This module imports no
+app: apps fill the registry from their AppConfig.ready().
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
+
+# name -> function returning a JSON-able dict (it needs the database, so it runs only when the
+# database check passed).
+REPORTS: dict[str, Callable[[], dict]] = {}
+
+
+def register_report(name: str, report: Callable[[], dict]) -> None:
+    REPORTS[name] = report
 
 
 def check_database() -> str | None:
@@ -47,24 +57,6 @@ def _check_broker_folder() -> None:
     probe.unlink()
 
 
-def process_status(role: str) -> dict:
-    from apps.jobs.models import ProcessHeartbeat
-
-    try:
-        latest = ProcessHeartbeat.objects.filter(role=role).order_by("-last_seen").first()
-    except Exception:
-        return {"status": "unknown"}
-    if latest is None:
-        return {"status": "never seen"}
-    age = (timezone.now() - latest.last_seen).total_seconds()
-    alive = age <= settings.WORKER_STALE_SECONDS
-    return {
-        "status": "ok" if alive else "stale",
-        "hostname": latest.hostname,
-        "last_seen_seconds_ago": round(age, 1),
-    }
-
-
 @never_cache
 def healthz(request):
     problems = {}
@@ -78,9 +70,16 @@ def healthz(request):
         "status": "ok" if not problems else "error",
         "database": "ok" if not database else database,
         "broker": "ok" if not broker else broker,
-        "worker": process_status("worker") if not database else {"status": "unknown"},
-        "beat": process_status("beat") if not database else {"status": "unknown"},
     }
+    for name, report in REPORTS.items():
+        body[name] = _report(report) if not database else {"status": "unknown"}
     if problems:
         body["failing"] = sorted(problems)
     return JsonResponse(body, status=200 if not problems else 503)
+
+
+def _report(report: Callable[[], dict]) -> dict:
+    try:
+        return report()
+    except Exception:  # a report must never turn the health answer into a 500
+        return {"status": "unknown"}

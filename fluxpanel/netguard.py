@@ -215,18 +215,26 @@ class GuardedAdapter(HTTPAdapter):
         super().__setstate__(state)
 
 
+class _NeverRedirectingSession(requests.Session):
+    """A session that hands every 3xx back as it is. requests otherwise reads a redirect's whole
+    body (unbounded) to release the socket and computes the next hop even when it will not follow
+    it; a peer's redirect could point anywhere, and is not the address the user registered."""
+
+    def get_redirect_target(self, resp):
+        return None
+
+
 def guarded_session(*, allow_private: bool = False, pool_connections: int = 10,
                     pool_maxsize: int = 10) -> requests.Session:
     """A requests.Session for untrusted peers: guarded adapter, no proxies or .netrc from the
-    environment, no retries. Callers pass `allow_redirects=False` (a redirect could point anywhere;
-    the adapter would refuse a private target, but a public one is not what the user registered)."""
-    session = requests.Session()
+    environment, no retries, and redirects never followed (the 3xx answer is returned with its
+    Location, its body unread until the caller reads it with read_capped)."""
+    session = _NeverRedirectingSession()
     adapter = GuardedAdapter(allow_private=allow_private, pool_connections=pool_connections,
                              pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.trust_env = False
-    session.max_redirects = 0
     return session
 
 

@@ -23,13 +23,17 @@ def _settings():
 
 
 def prepare(settings) -> None:
+    from pathlib import Path
+
     from django.core.management import call_command
 
-    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    from fluxpanel.env import private_dir
+
+    private_dir(settings.DATA_DIR)  # settings did this already; kept so the rule reads here too
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if key in options:
-            os.makedirs(options[key], exist_ok=True)
+            private_dir(Path(options[key]))
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
 

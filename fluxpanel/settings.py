@@ -3,12 +3,17 @@
 Defaults run on one machine with nothing else installed: an SQLite file and a filesystem
 Celery broker under ./var. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
+from datetime import timedelta
 from pathlib import Path
+
+from csp import constants as csp
 
 from fluxpanel import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.get_str("FLUXPANEL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# The data folder holds the database, queued broker messages and generated keys: this user only.
+env.private_dir(DATA_DIR)
 
 SECRET_KEY = env.persistent_secret("SECRET_KEY", DATA_DIR / "secret_key")
 # Key for encrypting node sessions and engine tokens at rest (Fernet, derived from this value).
@@ -28,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_celery_beat",
+    "axes",
+    "csp",
     "apps.accounts",
     "apps.jobs",
     "apps.nodes",
@@ -47,7 +54,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
     "apps.wallets.middleware.SecretsGuardMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fluxpanel.urls"
@@ -65,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.accounts.context_processors.team_context",
+                "fluxpanel.htmx.poll_settings",
             ],
         },
     },
@@ -77,7 +88,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
+            # Created 0600 before SQLite opens it (its journal and WAL files copy this mode).
+            "NAME": env.private_file(DATA_DIR / "db.sqlite3"),
             # Web, worker and beat share the file: wait for locks instead of failing at once.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
@@ -90,6 +102,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password sign-in is throttled by django-axes: its backend comes first and refuses a locked-out
+# account or client address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failures are counted per account and, separately, per client address: either count reaching the
+# limit within the cool-off window locks that account (from everywhere) or that address (for every
+# account). A success does not reset the counts (resetting would let an attacker's own account
+# wipe the address's count). See README, "Configuration".
+AXES_FAILURE_LIMIT = env.get_int("FLUXPANEL_SIGNIN_FAILURE_LIMIT", 10, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("FLUXPANEL_SIGNIN_COOLOFF_MINUTES", 15, minimum=1,
+                                                  maximum=7 * 24 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "apps.accounts.signin.lockout_response"  # a page, HTTP 429
+# Behind N reverse proxies the client address is the N-th from the right in X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.get_int("FLUXPANEL_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.signin.client_address"
+AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -118,6 +150,22 @@ SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS else None
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from the panel's own static files, so an
+# injected <script> or on*= attribute never runs. Styles allow inline because templates set
+# computed widths (progress bars) in style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem broker that needs no server and keeps
 # queued messages across a restart (they are files under var/broker until a worker acks them).
@@ -136,7 +184,7 @@ else:
     }
     # kombu expects the folders to exist; creating them here serves web, worker and beat alike.
     for _folder in (BROKER_DIR, DATA_DIR / "broker-control"):
-        _folder.mkdir(parents=True, exist_ok=True)
+        env.private_dir(_folder)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -157,12 +205,15 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # axes logs every failure at INFO; its WARNING lines (repeated failures, lockouts) are kept.
+    "loggers": {"django.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # System schedules; teams' own schedules are edited in the panel (django-celery-beat's tables).
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "jobs.reap_stale", "schedule": 30.0},
+    # The alert outbox: sends what a sweep recorded but no sender finished (a worker died).
+    "nodes-send-alerts": {"task": "nodes.send_alerts", "schedule": 30.0},
     "wallets-housekeeping": {"task": "wallets.housekeeping", "schedule": 300.0},
     "wallets-warn-expiring": {"task": "wallets.warn_expiring", "schedule": 3600.0},
 }
@@ -176,3 +227,13 @@ SWEEP_STALE_SECONDS = env.get_int("SWEEP_STALE_SECONDS", 60, minimum=5)
 ALLOW_ANY_NODE_URL = env.get_bool("FLUXPANEL_ALLOW_ANY_NODE_URL", False)
 # Alert webhooks to private/loopback addresses are refused unless allowed here.
 ALLOW_PRIVATE_WEBHOOKS = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_WEBHOOKS", False)
+# World-state engines on loopback/private/link-local addresses are refused (SSRF) unless allowed
+# here: development and tests only (the engine double listens on loopback).
+ALLOW_PRIVATE_ENGINES = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_ENGINES", False)
+
+# Wallet messages (sign-in and link challenges) one client may ask for per window, and how many
+# unexpired ones may exist in all (apps.wallets.throttle): anonymous requests write rows.
+WALLET_CHALLENGES_PER_CLIENT = env.get_int("FLUXPANEL_WALLET_CHALLENGES_PER_CLIENT", 20, minimum=1)
+WALLET_CHALLENGE_WINDOW_SECONDS = env.get_int("FLUXPANEL_WALLET_CHALLENGE_WINDOW_SECONDS", 600,
+                                              minimum=10)
+WALLET_CHALLENGES_LIVE_MAX = env.get_int("FLUXPANEL_WALLET_CHALLENGES_LIVE_MAX", 5000, minimum=10)

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 from django.urls import include, path
 
-from apps.nodes.metrics import metrics
+import fluxpanel.params  # noqa: F401  (registers the <id:…> path converter before app URLs load)
 from fluxpanel.health import healthz
 
 
@@ -17,7 +17,7 @@ def home(request):
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
-    path("metrics", metrics, name="metrics"),
+    path("metrics", include("apps.nodes.metrics_urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("fleet/", include("apps.nodes.urls")),
     path("apps/", include("apps.deployments.urls")),

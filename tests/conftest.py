@@ -1,4 +1,6 @@
-"""Shared fixtures: the four personas of every view test, and a real Redis server."""
+"""Shared fixtures: the four personas of every view test, a real Redis server, a real worker.
+
+The database (SQLite file or a real PostgreSQL server) is chosen in tests/settings.py."""
 from __future__ import annotations
 
 import os
@@ -75,28 +77,54 @@ def redis_broker(redis_url):
     use_broker(celery_app, old)
 
 
-@pytest.fixture
-def worker(redis_broker):
-    """Start `celery worker` as its own process on the test database; stop it after the test."""
+def database_url_of(settings_dict: dict) -> str:
+    """The URL of a connection's database (during a test: pytest-django's test_* one)."""
+    from urllib.parse import quote
+
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{settings_dict['NAME']}"
+    credentials = quote(settings_dict["USER"], safe="")
+    if settings_dict.get("PASSWORD"):
+        credentials += ":" + quote(settings_dict["PASSWORD"], safe="")
+    return (f"postgres://{credentials}@{settings_dict['HOST']}:{settings_dict['PORT']}/"
+            f"{quote(settings_dict['NAME'], safe='')}")
+
+
+def make_child_environment(**extra: str) -> dict:
+    """Environment for a process a test starts (worker, sweep…) so it sees the test's rows: the
+    same data folder and the test database by DATABASE_URL, on SQLite and PostgreSQL alike."""
     from django.conf import settings
     from django.db import connection
-
-    from apps.jobs.models import ProcessHeartbeat
 
     environment = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="tests.settings",
         FLUXPANEL_DATA_DIR=str(settings.DATA_DIR),
-        DATABASE_URL=f"sqlite:///{connection.settings_dict['NAME']}",
-        REDIS_URL=redis_broker,
-        WORKER_HEARTBEAT_SECONDS="1",
+        DATABASE_URL=database_url_of(connection.settings_dict),
+        **extra,
     )
+    environment.pop("FLUXPANEL_TEST_DB", None)  # so tests/settings.py takes DATABASE_URL as it is
+    return environment
+
+
+@pytest.fixture
+def child_environment(db):
+    """child_environment(NAME="value", ...) -> the environment of a process a test starts."""
+    return make_child_environment
+
+
+@pytest.fixture
+def worker(redis_broker):
+    """Start `celery worker` as its own process on the test database; stop it after the test."""
+    from apps.jobs.models import ProcessHeartbeat
+
+    environment = make_child_environment(REDIS_URL=redis_broker, WORKER_HEARTBEAT_SECONDS="1")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "fluxpanel", "worker", "--loglevel", "INFO",
          "--pool", "threads", "--concurrency", "2", "--hostname", "testworker@%h"],
         cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a loaded 2-core CI machine runs two suites side by side
     while not ProcessHeartbeat.objects.filter(role="worker", hostname__startswith="testworker@").exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()

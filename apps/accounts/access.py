@@ -18,10 +18,6 @@ from apps.accounts.models import Membership, Role, Team
 SESSION_TEAM_KEY = "fluxpanel_team_id"
 
 
-class NoTeam(Exception):
-    """The user belongs to no team yet."""
-
-
 def memberships_of(user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("team")
 
@@ -99,13 +95,12 @@ def team_view(role: str = Role.VIEWER):
 
 def _audit_denied(request, membership: Membership, role: str) -> None:
     """A refused write is part of the audit trail too (who tried what, and that it was denied)."""
-    from apps.accounts.audit import record
-    from apps.accounts.models import AuditEntry
+    from apps.accounts.audit import AuditEvent, Outcome, record
 
     match = getattr(request, "resolver_match", None)
-    record(team=membership.team, actor=membership.user, outcome=AuditEntry.Outcome.DENIED,
-           action=f"denied:{match.view_name if match else request.path}"[:64], needed=role,
-           had=membership.role)
+    record(team=membership.team, actor=membership.user, outcome=Outcome.DENIED,
+           action=AuditEvent.ACCESS_DENIED, view=match.view_name if match else request.path[:200],
+           needed=role, had=membership.role)
 
 
 def member_for_task(user_id: int, team_id: int, role: str) -> Membership:

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
-from apps.accounts.models import Role
+from apps.accounts.models import AuditEntry, Role
 
 
 class TeamForm(forms.Form):
@@ -46,6 +46,6 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150)
     outcome = forms.ChoiceField(
         required=False,
-        choices=[("", "any outcome"), ("success", "success"), ("failure", "failure"), ("denied", "denied")],
+        choices=[("", "any outcome"), *AuditEntry.Outcome.choices],
     )
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

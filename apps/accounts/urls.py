@@ -13,9 +13,9 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/new/", views.create_team, name="create_team"),
     path("team/invite/", views.invite, name="invite"),
-    path("team/invitations/<int:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
-    path("team/members/<int:pk>/role/", views.change_role, name="change_role"),
-    path("team/members/<int:pk>/remove/", views.remove_member, name="remove_member"),
-    path("invite/<str:token>/", views.invitation, name="invitation"),
+    path("team/invitations/<id:pk>/revoke/", views.revoke_invitation, name="revoke_invitation"),
+    path("team/members/<id:pk>/role/", views.change_role, name="change_role"),
+    path("team/members/<id:pk>/remove/", views.remove_member, name="remove_member"),
+    path("invite/<slug:token>/", views.invitation, name="invitation"),
     path("audit/", views.audit_log, name="audit"),
 ]

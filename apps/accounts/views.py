@@ -20,6 +20,9 @@ from apps.accounts.forms import (
     TeamForm,
 )
 from apps.accounts.models import AuditEntry, Invitation, Membership, Role
+from apps.accounts.navigation import safe_next_url
+from apps.accounts.signin import PASSWORD_BACKEND
+from fluxpanel.params import parse_id
 
 
 def first_user(request):
@@ -34,7 +37,7 @@ def first_user(request):
             password=form.cleaned_data["password"],
             team_name=form.cleaned_data["team_name"],
         )
-        login(request, user)
+        login(request, user, backend=PASSWORD_BACKEND)
         request.session[SESSION_TEAM_KEY] = team.pk
         messages.success(request, f"Welcome! You manage {team.name}.")
         return redirect("home")
@@ -58,15 +61,14 @@ def no_team(request):
 @login_required
 @require_POST
 def switch_team(request):
-    membership = memberships_of(request.user).filter(team_id=request.POST.get("team")).first()
+    # A team id that is not a database id (text, "²", 10**30) is simply no team of yours.
+    team_id = parse_id(request.POST.get("team"))
+    membership = memberships_of(request.user).filter(team_id=team_id).first() if team_id else None
     if membership is None:
         raise Http404("No such team.")
     request.session[SESSION_TEAM_KEY] = membership.team_id
     messages.info(request, f"Now working in {membership.team.name}.")
-    next_url = request.POST.get("next") or reverse("home")
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = reverse("home")
-    return redirect(next_url)
+    return redirect(safe_next_url(request, request.POST.get("next")))
 
 
 @team_view()
@@ -118,7 +120,8 @@ def change_role(request, pk):
         messages.error(request, "Choose one of the roles: viewer, operator or manager.")
         return redirect("accounts:team")
     try:
-        actions.change_role(actor_membership=request.membership, member=member, role=form.cleaned_data["role"])
+        member = actions.change_role(actor_membership=request.membership, member=member,
+                                     role=form.cleaned_data["role"])
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -161,15 +164,17 @@ def invitation(request, token):
     invite_row = get_object_or_404(Invitation.objects.select_related("team"), token=token)
     form = None if request.user.is_authenticated else NewAccountForm(request.POST or None)
     if request.method == "POST" and invite_row.is_open:
-        if form is not None:
-            if not form.is_valid():
-                return render(request, "accounts/invitation.html", {"invitation": invite_row, "form": form})
-            user = get_user_model().objects.create_user(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password"]
-            )
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if form is not None and not form.is_valid():
+            return render(request, "accounts/invitation.html", {"invitation": invite_row, "form": form})
         try:
-            membership = actions.accept_invitation(user=request.user, token=token)
+            if form is not None:
+                membership = actions.accept_invitation_as_new_user(
+                    token=token, username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password"],
+                )
+                login(request, membership.user, backend=PASSWORD_BACKEND)
+            else:
+                membership = actions.accept_invitation(user=request.user, token=token)
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("home")

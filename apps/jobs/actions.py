@@ -1,14 +1,16 @@
 """Start and cancel jobs (each with its audit row)."""
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import audit
 from apps.accounts.access import require_role
-from apps.accounts.models import Membership
+from apps.accounts.audit import AuditEvent
+from apps.accounts.models import Membership, Role
 from apps.jobs.kinds import get_kind
+from apps.jobs.liveness import end_orphaned, gone_reasons
 from apps.jobs.models import Job
 
 
@@ -23,7 +25,8 @@ def start_job(*, membership: Membership, kind: str, target: str = "", params=Non
             requested_by=membership.user,
         )
         audit.record(
-            team=membership.team, actor=membership.user, action="job.start", target=job, kind=kind
+            team=membership.team, actor=membership.user, action=AuditEvent.JOB_START, target=job,
+            kind=kind,
         )
         transaction.on_commit(lambda: enqueue(job.pk))
     return job
@@ -36,6 +39,12 @@ def enqueue(job_id: int) -> None:
 
 
 def cancel_job(*, membership: Membership, job: Job) -> Job:
+    """Cancel a job: a queued one at once; a running one at its next step, or at once when its
+    worker process is gone (nobody would ever read the request)."""
+    kind = get_kind(job.kind)
+    require_role(membership, kind.role if kind else Role.OPERATOR)
+    if job.team_id != membership.team_id:
+        raise PermissionDenied("This job belongs to another team.")
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.is_finished:
@@ -48,5 +57,10 @@ def cancel_job(*, membership: Membership, job: Job) -> Job:
         else:
             job.cancel_requested = True
             job.save(update_fields=["cancel_requested"])
-        audit.record(team=membership.team, actor=membership.user, action="job.cancel", target=job)
+            reason = gone_reasons([job]).get(job.pk)
+            if reason:
+                end_orphaned(job, reason)
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.JOB_CANCEL,
+                     target=job)
+    job.refresh_from_db()
     return job

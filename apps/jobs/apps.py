@@ -6,4 +6,8 @@ class JobsConfig(AppConfig):
     name = "apps.jobs"
 
     def ready(self):
-        from apps.jobs import demo, heartbeat  # noqa: F401  (registers the demo kind, signals)
+        from apps.jobs import connectivity, heartbeat  # noqa: F401  (registers the kind, signals)
+        from fluxpanel.health import register_report
+
+        register_report("worker", lambda: heartbeat.process_status("worker"))
+        register_report("beat", lambda: heartbeat.process_status("beat"))

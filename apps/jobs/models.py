@@ -24,6 +24,7 @@ class Job(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The identity of the process that runs it (ProcessHeartbeat.identity), or "inline".
     worker = models.CharField(max_length=200, blank=True)
     cancel_requested = models.BooleanField(default=False)
     # The sequence number of the last JobLine: the cursor a poll compares with.
@@ -64,16 +65,27 @@ class JobLine(models.Model):
 
 
 class ProcessHeartbeat(models.Model):
-    """Last sign of life of a Celery worker or the beat scheduler (shown in /healthz)."""
+    """Last sign of life of one Celery worker or beat *process* (shown in /healthz).
+
+    One row per process start: `identity` is the Celery node name plus pid plus a random part, so
+    a worker restarted under the same node name (same host, a new container, `make run` again) is
+    a new row, and a job recorded with the dead process's identity is seen as orphaned even though
+    a worker of that name is alive again.
+    """
 
     class Role(models.TextChoices):
         WORKER = "worker", "Worker"
         BEAT = "beat", "Beat"
 
-    hostname = models.CharField(max_length=200, primary_key=True)
+    identity = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200)  # the Celery node name, e.g. worker@host
+    pid = models.PositiveIntegerField(default=0)
     role = models.CharField(max_length=16, choices=Role.choices)
     last_seen = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        indexes = [models.Index(fields=["hostname", "started_at"], name="heartbeat_host_started")]
+
     def __str__(self):
-        return f"{self.role} {self.hostname}"
+        return f"{self.role} {self.identity}"

@@ -5,21 +5,21 @@ Tasks are thin wrappers over `run_job`, so tests run the very same code without 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from apps.jobs.heartbeat import forget_old
 from apps.jobs.kinds import get_kind
-from apps.jobs.models import Job, JobLine, ProcessHeartbeat
+from apps.jobs.liveness import end_orphaned, gone_reasons
+from apps.jobs.models import Job, JobLine
 
 log = logging.getLogger(__name__)
 
 
 class JobCancelled(Exception):
-    """Raised inside a job when a member asked to cancel it."""
+    """Raised inside a job when a member asked to cancel it, or when it was ended elsewhere
+    (reaped as orphaned, cancelled at once): the job's function stops at its next step."""
 
 
 class JobContext:
@@ -33,13 +33,15 @@ class JobContext:
         now = timezone.now()
         lines = [line for line in str(text).splitlines() or [""]]
         with transaction.atomic():
+            # The row first: it locks the job and proves it is still ours to write to, so a
+            # reaper that ended it meanwhile never shares a line number with us.
             first = self._seq + 1
+            self._update(last_line=self._seq + len(lines), **self._progress_fields(progress))
             JobLine.objects.bulk_create(
                 JobLine(job_id=self.job.pk, seq=first + offset, at=now, text=line)
                 for offset, line in enumerate(lines)
             )
             self._seq += len(lines)
-            self._update(last_line=self._seq, **self._progress_fields(progress))
 
     def progress(self, percent: int) -> None:
         self._update(**self._progress_fields(percent))
@@ -53,8 +55,11 @@ class JobContext:
         return {"progress": max(0, min(100, int(percent)))}
 
     def _update(self, **fields) -> None:
-        # One UPDATE that also tells us whether a cancel was requested meanwhile.
-        changed = Job.objects.filter(pk=self.job.pk, cancel_requested=False).update(**fields)
+        # One UPDATE that also tells us whether a cancel was requested (or the job was ended)
+        # meanwhile.
+        changed = Job.objects.filter(
+            pk=self.job.pk, status=Job.Status.RUNNING, cancel_requested=False
+        ).update(**fields)
         if not changed:
             raise JobCancelled()
 
@@ -89,41 +94,26 @@ def run_job(job_id: int, *, worker: str = "inline") -> Job | None:
 
 
 def _finish(job: Job, status: str, ctx: JobContext, line: str, *, error: str = "", progress=None):
-    Job.objects.filter(pk=job.pk).update(cancel_requested=False)  # let the last line through
-    ctx.log(line)
-    fields = {"status": status, "finished_at": timezone.now(), "error": error}
-    if progress is not None:
-        fields["progress"] = progress
-    Job.objects.filter(pk=job.pk).update(**fields)
+    with transaction.atomic():
+        # Let the last line through; a job that was ended elsewhere already has its last line.
+        if not Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=False):
+            return
+        ctx.log(line)
+        fields = {"status": status, "finished_at": timezone.now(), "error": error}
+        if progress is not None:
+            fields["progress"] = progress
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(**fields)
 
 
 def reap_stale_jobs(now=None) -> int:
-    """Mark failed the running jobs whose worker stopped sending heartbeats.
+    """End the running jobs whose process is gone (see apps.jobs.liveness).
 
-    Returns how many jobs were reaped. Runs on a beat schedule and when a page looks at a job, so
-    a dead worker never leaves a job "running" forever.
+    Returns how many jobs were ended. Runs on a beat schedule and when a page looks at a running
+    job, so a dead worker never leaves a job "running" for ever.
     """
     now = now or timezone.now()
-    stale_before = now - timedelta(seconds=settings.WORKER_STALE_SECONDS)
-    alive = ProcessHeartbeat.objects.filter(
-        role=ProcessHeartbeat.Role.WORKER, last_seen__gte=stale_before
-    ).values_list("hostname", flat=True)
-    stale = Job.objects.filter(status=Job.Status.RUNNING, started_at__lt=stale_before).exclude(
-        worker__in=list(alive)
-    )
-    reaped = 0
-    for job in stale:
-        updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-            status=Job.Status.FAILED,
-            finished_at=now,
-            error=f"The worker running this job ({job.worker}) stopped before it finished.",
-            last_line=F("last_line") + 1,
-        )
-        if updated:
-            job.refresh_from_db(fields=["last_line"])
-            JobLine.objects.create(
-                job=job, seq=job.last_line, at=now,
-                text=f"Failed: the worker {job.worker} stopped before the job finished.",
-            )
-            reaped += 1
+    running = list(Job.objects.filter(status=Job.Status.RUNNING).only("pk", "worker", "started_at"))
+    reasons = gone_reasons(running, now) if running else {}
+    reaped = sum(end_orphaned(job, reasons[job.pk], now) for job in running if job.pk in reasons)
+    forget_old(now)
     return reaped

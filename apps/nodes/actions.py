@@ -5,14 +5,16 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import audit
 from apps.accounts.access import require_role
+from apps.accounts.audit import AuditEvent, Outcome
 from apps.accounts.models import Membership, Role
 from apps.nodes.addresses import normalise_address, split_line
+from apps.nodes.clients import node_client
 from apps.nodes.models import (
     AlertRule,
     MaintenanceClaim,
@@ -25,6 +27,7 @@ from apps.nodes.models import (
 )
 
 MAX_IMPORT = 10_000
+NAME_MAX = Node._meta.get_field("name").max_length
 
 
 @dataclass
@@ -62,7 +65,8 @@ def register_nodes(*, membership: Membership, text: str, group: NodeGroup | None
         except ValueError as exc:
             errors.append(LineError(number, line, str(exc)))
             continue
-        name = name or address
+        # Compared as stored: two long names that share their first NAME_MAX characters collide.
+        name = (name or address)[:NAME_MAX]
         if address in existing_addresses:
             errors.append(LineError(number, line, f"{address} is already registered in this team."))
         elif address in seen:
@@ -71,11 +75,11 @@ def register_nodes(*, membership: Membership, text: str, group: NodeGroup | None
             errors.append(LineError(number, line, f"The name “{name}” is already used."))
         else:
             seen[address] = number
-            rows.append(Node(team=team, name=name[:100], address=address, base_url=base_url,
+            rows.append(Node(team=team, name=name, address=address, base_url=base_url,
                              group=group, provider=provider))
     if errors:
-        audit.record(team=team, actor=membership.user, action="node.register",
-                     outcome="failure", lines=len(lines), bad_lines=[e.line_number for e in errors][:50])
+        audit.record(team=team, actor=membership.user, action=AuditEvent.NODE_REGISTER,
+                     outcome=Outcome.FAILURE, lines=len(lines), bad_lines=[e.line_number for e in errors][:50])
         raise ImportRefused(errors)
     with transaction.atomic():
         created = Node.objects.bulk_create(rows, batch_size=500)
@@ -83,7 +87,7 @@ def register_nodes(*, membership: Membership, text: str, group: NodeGroup | None
         NodeSnapshot.objects.bulk_create(
             [NodeSnapshot(node=node, team=team) for node in created], batch_size=500
         )
-        audit.record(team=team, actor=membership.user, action="node.register", target=None,
+        audit.record(team=team, actor=membership.user, action=AuditEvent.NODE_REGISTER, target=None,
                      count=len(created), source=source,
                      addresses=[n.address for n in created][:20])
         ensure_sweep_schedule(team)
@@ -92,21 +96,34 @@ def register_nodes(*, membership: Membership, text: str, group: NodeGroup | None
 
 def owner_node_addresses(source: Node, owner_address: str) -> list[str]:
     """Addresses of the network's nodes whose collateral/payment address matches, asked from a
-    node the team registered (the panel never calls an address nobody registered)."""
-    from fluxpanel.fluxos.client import NodeClient
+    node the team registered (the panel never calls an address nobody registered). The source is
+    an untrusted peer: entries of the wrong shape are skipped, and at most MAX_IMPORT are kept."""
 
-    entries = NodeClient(source.base_url).list_flux_nodes(owner_address)
-    addresses = []
-    for entry in entries or []:
-        if owner_address in (entry.get("payment_address"), entry.get("collateral_address"),
-                             entry.get("zelid")) and entry.get("ip"):
-            addresses.append(str(entry["ip"]))
-    return sorted(set(addresses))
+    entries = node_client(source.base_url).list_flux_nodes(owner_address)
+    addresses = set()
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        ip = entry.get("ip")
+        if isinstance(ip, str) and ip and owner_address in (
+                entry.get("payment_address"), entry.get("collateral_address"), entry.get("zelid")):
+            addresses.add(ip[:300])
+        if len(addresses) >= MAX_IMPORT:
+            break
+    return sorted(addresses)
 
 
 def update_node(*, membership: Membership, node: Node, **fields) -> Node:
+    """Change a node's labels. A name another node of the team has is a ValidationError on
+    `name` (the form shows it), never the database's UNIQUE-constraint text."""
     require_role(membership, Role.MANAGER)
     allowed = {"name", "group", "provider", "monthly_cost", "notes"}
+    name = fields.get("name")
+    if name is not None and Node.objects.filter(team=membership.team, name=name).exclude(pk=node.pk).exists():
+        raise ValidationError({"name": f"Another node of this team is already called “{name}”."})
+    group = fields.get("group")
+    if group is not None and group.team_id != membership.team.pk:
+        raise ValidationError({"group": "No such group in this team."})
     with transaction.atomic():
         changed = {}
         for key, value in fields.items():
@@ -114,14 +131,15 @@ def update_node(*, membership: Membership, node: Node, **fields) -> Node:
                 changed[key] = str(value)
                 setattr(node, key, value)
         node.save()
-        audit.record(team=membership.team, actor=membership.user, action="node.update", target=node, **changed)
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.NODE_UPDATE,
+                     target=node, **changed)
     return node
 
 
 def delete_node(*, membership: Membership, node: Node) -> None:
     require_role(membership, Role.MANAGER)
     with transaction.atomic():
-        audit.record(team=membership.team, actor=membership.user, action="node.delete", target=node,
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.NODE_DELETE, target=node,
                      address=node.address)
         node.delete()
 
@@ -132,7 +150,7 @@ def create_group(*, membership: Membership, name: str) -> NodeGroup:
         if NodeGroup.objects.filter(team=membership.team, name__iexact=name).exists():
             raise ValidationError(f"A group named “{name}” already exists.")
         group = NodeGroup.objects.create(team=membership.team, name=name)
-        audit.record(team=membership.team, actor=membership.user, action="group.create", target=group)
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.GROUP_CREATE, target=group)
     return group
 
 
@@ -162,7 +180,7 @@ def set_sweep_interval(*, membership: Membership, seconds: int) -> SweepSettings
         raise ValidationError("The sweep interval must be between 15 seconds and one day.")
     with transaction.atomic():
         row = ensure_sweep_schedule(membership.team, seconds)
-        audit.record(team=membership.team, actor=membership.user, action="sweep.interval",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.SWEEP_INTERVAL,
                      target=row, seconds=seconds)
     return row
 
@@ -171,6 +189,10 @@ def create_alert_rule(*, membership: Membership, kind: str, threshold=None, emai
     require_role(membership, Role.MANAGER)
     from apps.nodes.alerts import webhook_problem
 
+    if kind not in AlertRule.Kind.values:
+        raise ValidationError("Unknown kind of alert rule.")
+    if threshold is not None and not 0 <= threshold <= AlertRule.MAX_THRESHOLD:
+        raise ValidationError(f"The threshold must be between 0 and {AlertRule.MAX_THRESHOLD:,}.")
     if not email and not webhook_url:
         raise ValidationError("Give an email address or a webhook URL to deliver the alert to.")
     if webhook_url:
@@ -180,7 +202,7 @@ def create_alert_rule(*, membership: Membership, kind: str, threshold=None, emai
     with transaction.atomic():
         rule = AlertRule.objects.create(team=membership.team, kind=kind, threshold=threshold,
                                         email=email, webhook_url=webhook_url)
-        audit.record(team=membership.team, actor=membership.user, action="alert_rule.create",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.ALERT_RULE_CREATE,
                      target=rule, kind=kind)
     return rule
 
@@ -188,17 +210,17 @@ def create_alert_rule(*, membership: Membership, kind: str, threshold=None, emai
 def delete_alert_rule(*, membership: Membership, rule: AlertRule) -> None:
     require_role(membership, Role.MANAGER)
     with transaction.atomic():
-        audit.record(team=membership.team, actor=membership.user, action="alert_rule.delete", target=rule)
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.ALERT_RULE_DELETE, target=rule)
         rule.delete()
 
 
 def claim_node(*, membership: Membership, node: Node, minutes: int, note: str = "") -> MaintenanceClaim:
     require_role(membership, Role.OPERATOR)
-    if not 1 <= minutes <= 7 * 24 * 60:
+    if not 1 <= minutes <= MaintenanceClaim.MAX_MINUTES:
         raise ValidationError("A maintenance claim lasts from 1 minute to 7 days.")
     now = timezone.now()
     with transaction.atomic():
-        holder = MaintenanceClaim.objects.filter(node=node, released_at__isnull=True, until__gt=now).first()
+        holder = MaintenanceClaim.active(now).filter(node=node).first()
         if holder and holder.user_id != membership.user_id:
             raise ValidationError(f"{holder.user} holds this node until {holder.until:%H:%M} UTC.")
         if holder:
@@ -206,19 +228,41 @@ def claim_node(*, membership: Membership, node: Node, minutes: int, note: str = 
             holder.save(update_fields=["released_at"])
         claim = MaintenanceClaim.objects.create(node=node, user=membership.user, note=note,
                                                 until=now + timedelta(minutes=minutes))
-        audit.record(team=membership.team, actor=membership.user, action="node.claim", target=node,
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.NODE_CLAIM, target=node,
                      minutes=minutes)
     return claim
 
 
-def release_claim(*, membership: Membership, node: Node) -> None:
+def release_claim(*, membership: Membership, node: Node) -> int:
+    """End the node's maintenance claim. Only the member who holds it, or a manager, may: an
+    operator cannot unmute alerts on a node somebody else is working on."""
     require_role(membership, Role.OPERATOR)
     with transaction.atomic():
-        released = MaintenanceClaim.objects.filter(node=node, released_at__isnull=True).update(
-            released_at=timezone.now()
-        )
-        audit.record(team=membership.team, actor=membership.user, action="node.release", target=node,
-                     released=released)
+        holders = MaintenanceClaim.objects.select_for_update().filter(node=node, released_at__isnull=True)
+        now = timezone.now()
+        holder = next((c.user for c in holders.select_related("user")
+                       if c.user_id != membership.user_id and c.until > now), None)
+        refused = holder is not None and not membership.can(Role.MANAGER)
+        if not refused:
+            released = holders.update(released_at=now)
+            audit.record(team=membership.team, actor=membership.user, action=AuditEvent.NODE_RELEASE,
+                         target=node, released=released)
+    if refused:  # recorded outside the transaction, which a refusal would roll back
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.NODE_RELEASE,
+                     target=node, outcome=Outcome.DENIED, holder=str(holder))
+        raise PermissionDenied(f"{holder} holds this node; only they or a manager can release it.")
+    return released
+
+
+def sweep_now(*, membership: Membership) -> None:
+    """Queue a sweep of the team's fleet now (after the audit row is committed)."""
+    from apps.nodes.tasks import sweep_team_task
+
+    require_role(membership, Role.OPERATOR)
+    team_id = membership.team.pk
+    with transaction.atomic():
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.SWEEP_NOW)
+        transaction.on_commit(lambda: sweep_team_task.delay(team_id))
 
 
 def rotate_metrics_token(*, membership: Membership) -> str:
@@ -227,5 +271,5 @@ def rotate_metrics_token(*, membership: Membership) -> str:
     token = MetricsToken.new_token()
     with transaction.atomic():
         MetricsToken.objects.update_or_create(team=membership.team, defaults={"token_hash": hash_token(token)})
-        audit.record(team=membership.team, actor=membership.user, action="metrics.token")
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.METRICS_TOKEN)
     return token

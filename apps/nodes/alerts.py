@@ -1,49 +1,65 @@
 """Alert rules: evaluated after every sweep; a notice goes out only when a rule flips for a node.
 
-A rule that starts holding for a node sends one "firing" notice; when it stops holding, one
-"resolved" notice. While it keeps holding nothing is sent, so a flapping fleet does not storm.
-Notices for a node under a maintenance claim are recorded as muted and not delivered.
+A rule that starts holding for a node records one "firing" notice; when it stops holding, one
+"resolved" notice. While it keeps holding nothing is recorded, so a flapping fleet does not storm.
+Notices for a node under a maintenance claim are recorded as muted and never sent.
+
+Sending is an outbox (healthchecks' sendalerts): the sweep only records AlertDelivery rows; a
+sender (`send_pending_alerts`, run after each sweep and by beat) claims each pending row with a
+conditional UPDATE, sends it, and marks it sent. A sender that dies between claim and send leaves a
+claim that turns reclaimable after RECLAIM_AFTER, so no notice is lost and none is sent twice by
+two live senders.
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import socket
-from urllib.parse import urlsplit
+from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from apps.nodes.health import version_key
-from apps.nodes.models import AlertDelivery, AlertRule, AlertState, MaintenanceClaim, NodeSnapshot
+from apps.nodes.models import (
+    AlertDelivery,
+    AlertRule,
+    AlertState,
+    MaintenanceClaim,
+    NodeSnapshot,
+    NodeState,
+    blocks_to_minutes,
+)
+from apps.nodes.probe import version_key
+from fluxpanel.netguard import OutboundRefused, check_url, guarded_session
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT = (3.05, 10)
+# Longer than any one send can take (email + webhook deadline), so a live sender is never robbed.
+RECLAIM_AFTER = timedelta(minutes=5)
+SEND_BATCH = 200
 SNAPSHOT_COLUMNS = ("node_id", "node__name", "node__address", "state", "reason", "height_lag",
                     "maintenance_blocks", "benchmark_status", "version")
 
 
 def rule_holds(rule: AlertRule, snap: dict, newest_version: tuple) -> bool:
     kind, threshold = rule.kind, rule.threshold
-    if snap["state"] == "unknown":
+    if snap["state"] == NodeState.UNKNOWN:
         return False
     if kind == AlertRule.Kind.NODE_DOWN:
-        return snap["state"] in ("down", "error")
-    answered = snap["state"] not in ("down", "error")
-    if not answered:
+        return NodeState.failed(snap["state"])
+    if not NodeState.answered(snap["state"]):
         return False  # the other rules need an answer to judge
     if kind == AlertRule.Kind.NOT_CONFIRMED:
-        return snap["state"] in ("unconfirmed", "dos")
+        return snap["state"] in (NodeState.UNCONFIRMED, NodeState.DOS)
     if kind == AlertRule.Kind.BENCHMARK_FAILED:
         return snap["benchmark_status"].lower() in ("failed", "error", "toaster")
     if kind == AlertRule.Kind.HEIGHT_BEHIND:
         return snap["height_lag"] is not None and snap["height_lag"] >= (threshold or 5)
     if kind == AlertRule.Kind.MAINTENANCE_LOW:
-        minutes = None if snap["maintenance_blocks"] is None else snap["maintenance_blocks"] // 2
+        minutes = blocks_to_minutes(snap["maintenance_blocks"])
         return minutes is not None and minutes < (threshold or 30)
     if kind == AlertRule.Kind.VERSION_BEHIND:
         return bool(snap["version"]) and version_key(snap["version"]) < newest_version
@@ -53,7 +69,7 @@ def rule_holds(rule: AlertRule, snap: dict, newest_version: tuple) -> bool:
 def describe(rule: AlertRule, snap: dict, firing: bool) -> str:
     name = f"{snap['node__name']} ({snap['node__address']})"
     if not firing:
-        return f"Resolved: {rule.get_kind_display()} on {name}"
+        return f"Resolved: {rule.get_kind_display()} on {name}"[:500]
     facts = {
         AlertRule.Kind.NODE_DOWN: snap["reason"],
         AlertRule.Kind.NOT_CONFIRMED: snap["reason"],
@@ -66,7 +82,8 @@ def describe(rule: AlertRule, snap: dict, firing: bool) -> str:
 
 
 def evaluate_alerts(team_id: int) -> list[AlertDelivery]:
-    """Compare every enabled rule with every node's snapshot; deliver what flipped."""
+    """Compare every enabled rule with every node's snapshot; record a delivery for each flip.
+    Nothing is sent here: send_pending_alerts does that."""
     rules = list(AlertRule.objects.filter(team_id=team_id, enabled=True))
     if not rules:
         return []
@@ -75,9 +92,7 @@ def evaluate_alerts(team_id: int) -> list[AlertDelivery]:
     newest = max(versions) if versions else ()
     firing = {(a.rule_id, a.node_id): a for a in AlertState.objects.filter(rule__team_id=team_id)}
     claimed = set(
-        MaintenanceClaim.objects.filter(
-            node__team_id=team_id, released_at__isnull=True, until__gt=timezone.now()
-        ).values_list("node_id", flat=True)
+        MaintenanceClaim.active().filter(node__team_id=team_id).values_list("node_id", flat=True)
     )
     deliveries = []
     now = timezone.now()
@@ -97,15 +112,44 @@ def evaluate_alerts(team_id: int) -> list[AlertDelivery]:
                     team_id=team_id, rule=rule, node_id=snap["node_id"],
                     kind=AlertDelivery.Kind.FIRING if holds else AlertDelivery.Kind.RESOLVED,
                     message=describe(rule, snap, holds), muted=snap["node_id"] in claimed,
+                    created_at=now,
                 ))
         AlertDelivery.objects.bulk_create(deliveries)
-    for delivery in deliveries:
-        if not delivery.muted:
-            deliver(delivery)
     return deliveries
 
 
-def deliver(delivery: AlertDelivery) -> None:
+def pending_deliveries(now=None):
+    """Deliveries to send: not sent, not muted, and not claimed by a sender that is still alive."""
+    now = now or timezone.now()
+    return AlertDelivery.objects.filter(sent_at__isnull=True, muted=False).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - RECLAIM_AFTER))
+
+
+def claim_delivery(pk: int, seen_claimed_at, now) -> bool:
+    """Take one delivery for this sender: a conditional UPDATE on the claim we saw (none, or a
+    stale one), so of two senders racing for the same row exactly one gets it."""
+    return AlertDelivery.objects.filter(
+        pk=pk, sent_at__isnull=True, claimed_at=seen_claimed_at,
+    ).update(claimed_at=now) == 1
+
+
+def send_pending_alerts(*, limit: int = SEND_BATCH) -> int:
+    """Send what the outbox holds (oldest first); returns how many this call sent."""
+    now = timezone.now()
+    candidates = list(pending_deliveries(now).order_by("created_at", "id").values_list("pk", "claimed_at")[:limit])
+    sent = 0
+    for pk, seen_claimed_at in candidates:
+        if not claim_delivery(pk, seen_claimed_at, now):
+            continue  # another sender has it
+        delivery = AlertDelivery.objects.select_related("rule", "node").get(pk=pk)
+        channels = deliver(delivery)
+        AlertDelivery.objects.filter(pk=pk, claimed_at=now).update(sent_at=timezone.now(), channels=channels)
+        sent += 1
+    return sent
+
+
+def deliver(delivery: AlertDelivery) -> dict:
+    """Send one notice on each of its rule's channels; returns what happened per channel."""
     rule = delivery.rule
     channels = {}
     if rule.email:
@@ -113,7 +157,8 @@ def deliver(delivery: AlertDelivery) -> None:
         try:
             send_mail(f"[fluxpanel] {delivery.message}", delivery.message, None, recipients)
             channels["email"] = "sent"
-        except Exception as exc:
+        except Exception as exc:  # a mail server's failure is recorded on the delivery
+            log.warning("alert %s: email failed: %s", delivery.pk, exc)
             channels["email"] = f"failed: {exc}"[:200]
     if rule.webhook_url:
         channels["webhook"] = post_webhook(rule.webhook_url, {
@@ -121,36 +166,40 @@ def deliver(delivery: AlertDelivery) -> None:
             "address": delivery.node.address, "message": delivery.message,
             "at": delivery.created_at.isoformat(),
         })
-    AlertDelivery.objects.filter(pk=delivery.pk).update(channels=channels)
+    return channels
 
 
 def post_webhook(url: str, payload: dict) -> str:
-    problem = webhook_problem(url)
-    if problem:
-        return f"refused: {problem}"
+    """POST the notice to the rule's webhook: the address checked and pinned at connection time
+    (netguard), no redirects, and only the status line and headers read: the receiver's body is
+    of no use, and reading it would let a trickling receiver hold the sender."""
+    allow_private = bool(settings.ALLOW_PRIVATE_WEBHOOKS)
+    session = guarded_session(allow_private=allow_private, pool_connections=1, pool_maxsize=1)
     try:
-        response = requests.post(
+        response = session.post(
             url, data=json.dumps(payload), headers={"Content-Type": "application/json"},
-            timeout=WEBHOOK_TIMEOUT, allow_redirects=False,
+            timeout=WEBHOOK_TIMEOUT, allow_redirects=False, stream=True,
         )
+        response.close()  # the body is never read
+    except OutboundRefused as exc:
+        return f"refused: {exc}"[:200]
+    except requests.TooManyRedirects:
+        # guarded_session has max_redirects=0, so requests raises for any 3xx answer even with
+        # allow_redirects=False (it prepares the next hop anyway).
+        return "failed: HTTP redirect (redirects are not followed)"
     except requests.RequestException as exc:
         return f"failed: {type(exc).__name__}"
+    finally:
+        session.close()
+    if 300 <= response.status_code < 400:
+        return "failed: HTTP redirect (redirects are not followed)"
     return "sent" if response.ok else f"failed: HTTP {response.status_code}"
 
 
 def webhook_problem(url: str) -> str | None:
     """Why a webhook URL may not be called, or None. Private addresses need a setting."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "a webhook must be an http(s) URL"
-    if settings.ALLOW_PRIVATE_WEBHOOKS:
-        return None
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError:
-        return f"cannot resolve {parts.hostname}"
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            return f"{parts.hostname} is a private address (set FLUXPANEL_ALLOW_PRIVATE_WEBHOOKS to allow)"
+        check_url(url, allow_private=bool(settings.ALLOW_PRIVATE_WEBHOOKS))
+    except OutboundRefused as exc:
+        return str(exc).rstrip(".")
     return None

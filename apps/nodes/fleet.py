@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 
 from apps.nodes.models import Node, NodeSnapshot, NodeState, Sweep
+from fluxpanel.params import parse_id
 
 PAGE_SIZE = 50
 # Sort keys → (column, tie-breaker). The tie-breaker goes the same way as the column so that the
@@ -30,20 +31,20 @@ class FleetQuery:
 
     @classmethod
     def from_request(cls, params) -> FleetQuery:
+        """What the query string asks for; anything unusable falls back to "no filter"."""
+        group = parse_id(params.get("group", ""))
         query = cls(
-            search=params.get("q", "").strip()[:100],
+            search=_clean(params.get("q", ""), 100),
             state=params.get("state", ""),
-            group=params.get("group", ""),
-            tier=params.get("tier", "").strip()[:16],
+            group=str(group) if group else "",
+            tier=_clean(params.get("tier", ""), 16),
             sort=params.get("sort", "name"),
-            page=params.get("page", "1"),
+            page=params.get("page", "1")[:12],
         )
         if query.sort not in SORTS:
             query.sort = "name"
         if query.state and query.state not in NodeState.values:
             query.state = ""
-        if not query.group.isdigit():
-            query.group = ""
         return query
 
     def as_params(self, **override) -> dict:
@@ -51,6 +52,11 @@ class FleetQuery:
                   "sort": self.sort, "page": self.page}
         values.update(override)
         return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _clean(text: str, limit: int) -> str:
+    # NUL cannot be stored or compared in PostgreSQL text; nobody searches for it.
+    return text.replace("\x00", "").strip()[:limit]
 
 
 def fleet_page(team, query: FleetQuery, counts: dict | None = None):

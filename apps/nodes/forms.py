@@ -1,6 +1,6 @@
 from django import forms
 
-from apps.nodes.models import AlertRule, NodeGroup
+from apps.nodes.models import AlertRule, MaintenanceClaim, NodeGroup
 
 
 class RegisterForm(forms.Form):
@@ -49,7 +49,7 @@ class IntervalForm(forms.Form):
 
 class AlertRuleForm(forms.Form):
     kind = forms.ChoiceField(choices=AlertRule.Kind.choices)
-    threshold = forms.IntegerField(min_value=0, required=False,
+    threshold = forms.IntegerField(min_value=0, max_value=AlertRule.MAX_THRESHOLD, required=False,
                                    help_text="Blocks behind, or minutes of maintenance window left")
     email = forms.CharField(max_length=500, required=False, help_text="Comma-separated addresses")
     webhook_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
@@ -62,7 +62,16 @@ class AlertRuleForm(forms.Form):
             validate_email(address)
         return value
 
+    def clean_webhook_url(self):
+        from apps.nodes.alerts import webhook_problem
+
+        url = self.cleaned_data["webhook_url"]
+        problem = webhook_problem(url) if url else None
+        if problem:
+            raise forms.ValidationError(f"Webhook refused: {problem}.")
+        return url
+
 
 class ClaimForm(forms.Form):
-    minutes = forms.IntegerField(min_value=1, max_value=7 * 24 * 60, initial=60)
+    minutes = forms.IntegerField(min_value=1, max_value=MaintenanceClaim.MAX_MINUTES, initial=60)
     note = forms.CharField(max_length=200, required=False)

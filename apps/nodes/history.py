@@ -5,9 +5,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from apps.nodes.models import StatusChange
+from apps.nodes.models import NodeState, StatusChange
 
-UP_STATES = {"confirmed", "unconfirmed", "dos"}  # the node answered; its network status is separate
 WINDOWS = {"24 h": timedelta(hours=24), "7 d": timedelta(days=7), "30 d": timedelta(days=30)}
 
 
@@ -37,12 +36,12 @@ def _share(changes, state_before, start, end) -> float | None:
         if state is not None and state != "unknown":
             length = (at - since).total_seconds()
             observed += length
-            up += length if state in UP_STATES else 0
+            up += length if NodeState.answered(state) else 0
         state, since = new_state, at
     if state is not None and state != "unknown":
         length = (end - since).total_seconds()
         observed += length
-        up += length if state in UP_STATES else 0
+        up += length if NodeState.answered(state) else 0
     if observed <= 0:
         return None
     return round(100 * up / observed, 2)

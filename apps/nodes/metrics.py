@@ -29,7 +29,7 @@ def metrics(request):
     for state in NodeState.values:
         lines.append(f'fluxpanel_nodes{{state="{state}"}} {counts.get(state, 0)}')
     per_node = [
-        ("fluxpanel_node_up", "1 when the node answered the last sweep.", lambda s: int(s["state"] not in ("down", "error"))),
+        ("fluxpanel_node_up", "1 when the node answered the last sweep.", lambda s: int(NodeState.answered(s["state"]))),
         ("fluxpanel_node_confirmed", "1 when the node is CONFIRMED on the network.", lambda s: int(s["state"] == "confirmed")),
         ("fluxpanel_node_height_lag", "Blocks behind the fleet's highest block.", lambda s: s["height_lag"]),
         ("fluxpanel_node_maintenance_blocks", "Blocks left before the node must confirm.", lambda s: s["maintenance_blocks"]),

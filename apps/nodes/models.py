@@ -44,6 +44,20 @@ class Node(models.Model):
         return self.name
 
 
+# Chain rules of FluxOS, defined once: a node must confirm every 480–600 blocks, and blocks come
+# every 30 s (so a maintenance window in blocks is half as many minutes).
+CONFIRMATION_BLOCKS = 480
+BLOCK_SECONDS = 30
+# The largest value of the snapshot's integer columns (32-bit on every database Django supports):
+# a node's numbers above it are garbage, never written.
+MAX_COLUMN_INT = 2**31 - 1
+
+
+def blocks_to_minutes(blocks: int | None) -> int | None:
+    """Minutes of a number of blocks (the maintenance window), rounded down."""
+    return None if blocks is None else blocks * BLOCK_SECONDS // 60
+
+
 class NodeState(models.TextChoices):
     """The one word a fleet table shows per node, worst first."""
 
@@ -53,6 +67,19 @@ class NodeState(models.TextChoices):
     UNCONFIRMED = "unconfirmed", "Not confirmed"
     CONFIRMED = "confirmed", "Confirmed"
     UNKNOWN = "unknown", "Not swept yet"
+
+    @classmethod
+    def answered(cls, state: str) -> bool:
+        """The node gave a usable FluxOS answer (its network status is a separate matter)."""
+        return state in ANSWERED_STATES
+
+    @classmethod
+    def failed(cls, state: str) -> bool:
+        """The last sweep got no usable answer: down (silent) or error (garbage)."""
+        return state in (cls.DOWN, cls.ERROR)
+
+
+ANSWERED_STATES = frozenset({NodeState.DOS, NodeState.UNCONFIRMED, NodeState.CONFIRMED})
 
 
 class NodeSnapshot(models.Model):
@@ -94,11 +121,11 @@ class NodeSnapshot(models.Model):
 
     @property
     def maintenance_minutes(self) -> int | None:
-        from apps.nodes.health import BLOCK_SECONDS
+        return blocks_to_minutes(self.maintenance_blocks)
 
-        if self.maintenance_blocks is None:
-            return None
-        return self.maintenance_blocks * BLOCK_SECONDS // 60
+    @property
+    def answered(self) -> bool:
+        return NodeState.answered(self.state)
 
 
 class StatusChange(models.Model):
@@ -157,6 +184,9 @@ class Sweep(models.Model):
 
 
 class AlertRule(models.Model):
+    # Blocks or minutes; far above any useful value, well inside the column.
+    MAX_THRESHOLD = 1_000_000
+
     class Kind(models.TextChoices):
         NODE_DOWN = "node_down", "Node down or answering garbage"
         NOT_CONFIRMED = "not_confirmed", "Node not CONFIRMED"
@@ -210,16 +240,28 @@ class AlertDelivery(models.Model):
     muted = models.BooleanField(default=False)
     channels = models.JSONField(default=dict)  # {"email": "sent"|error, "webhook": "sent"|error}
     created_at = models.DateTimeField(default=timezone.now)
+    # The outbox: a sweep only records the row; a sender claims it (claimed_at, conditional UPDATE)
+    # and sets sent_at when done. A claim older than alerts.RECLAIM_AFTER belongs to a dead sender.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="alert_delivery_pending",
+                                condition=models.Q(sent_at__isnull=True, muted=False))]
 
     def __str__(self):
         return self.message
 
+    @property
+    def pending(self) -> bool:
+        return self.sent_at is None and not self.muted
+
 
 class MaintenanceClaim(models.Model):
     """A member works on a node until `until`: its alerts are muted and others see who holds it."""
+
+    MAX_MINUTES = 7 * 24 * 60
 
     node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="claims")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -233,6 +275,11 @@ class MaintenanceClaim(models.Model):
 
     def __str__(self):
         return f"{self.user} on {self.node} until {self.until:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def active(cls, now=None):
+        """Claims in force: not released, not expired."""
+        return cls.objects.filter(released_at__isnull=True, until__gt=now or timezone.now())
 
 
 def hash_token(token: str) -> str:

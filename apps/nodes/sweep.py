@@ -3,12 +3,19 @@
 Sweeps of one team never overlap: a running sweep row with a fresh heartbeat is the lock. A sweep
 whose process died leaves a stale heartbeat; the next sweep marks it abandoned and does the whole
 fleet again, so nothing stays half-swept.
+
+Nodes are untrusted peers, so every bound is explicit: each probe has a (connect, read) timeout, a
+total deadline and a body cap (the client's); the sweep as a whole stops waiting at a computed
+limit and marks the stragglers down instead of waiting for them; one probe's exception or garbage
+never fails the others. A sweep that was abandoned while it waited, and finishes late, writes
+nothing (a newer sweep owns the snapshots by then).
 """
 from __future__ import annotations
 
 import logging
+import math
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,9 +23,9 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from apps.nodes.health import Probe, maintenance_blocks, probe_node
+from apps.nodes.clients import node_client
 from apps.nodes.models import Node, NodeSnapshot, NodeState, StatusChange, Sweep
-from fluxpanel.fluxos.client import NodeClient
+from apps.nodes.probe import Probe, maintenance_blocks, network_height, probe_node
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +38,33 @@ SNAPSHOT_FIELDS = [
     "detail", "checked_at", "last_seen", "changed_at",
 ]
 HEARTBEAT_EVERY_S = 2.0
+# Slack on top of the sweep's computed limit (thread start-up, the odd slow DNS answer).
+SWEEP_GRACE_S = 5.0
+# /flux/info of a real node is 20–60 kB; anything near this is not a FluxOS answer.
+PROBE_MAX_BYTES = 2 * 1024 * 1024
 
 
 def sweep_timeout() -> tuple[float, float]:
     seconds = settings.SWEEP_TIMEOUT_SECONDS
     return (min(3.0, seconds), float(seconds))
+
+
+def probe_deadline_s() -> float:
+    """The longest one probe may take, connection and whole answer included."""
+    connect, read = sweep_timeout()
+    return connect + read
+
+
+def probe_client_options() -> dict:
+    """NodeClient options of a probe: timeouts, the total deadline (a node trickling one byte at a
+    time is cut off at it) and the body cap (a 300 MB answer is refused, not read)."""
+    return {"timeout": sweep_timeout(), "deadline_s": probe_deadline_s(), "max_body": PROBE_MAX_BYTES}
+
+
+def sweep_limit_s(node_count: int, workers: int) -> float:
+    """How long a sweep waits for its probes: every wave of `workers` probes at its deadline."""
+    waves = math.ceil(node_count / max(1, workers)) if node_count else 0
+    return waves * probe_deadline_s() + SWEEP_GRACE_S
 
 
 def claim_sweep(team_id: int, node_count: int) -> Sweep | None:
@@ -55,14 +84,18 @@ def claim_sweep(team_id: int, node_count: int) -> Sweep | None:
 
 
 def run_sweep(team_id: int, *, concurrency: int | None = None) -> Sweep | None:
-    """Sweep every node of the team. Returns the finished Sweep, or None when one is running."""
+    """Sweep every node of the team. Returns the Sweep (done, or abandoned when a newer sweep took
+    over while this one waited), or None when another sweep is running."""
     nodes = list(Node.objects.filter(team_id=team_id).values_list("pk", "base_url"))
     sweep = claim_sweep(team_id, len(nodes))
     if sweep is None:
         return None
     probes = probe_all(sweep, nodes, concurrency or settings.SWEEP_CONCURRENCY)
-    changed = write_results(team_id, probes)
-    Sweep.objects.filter(pk=sweep.pk).update(
+    changed = write_results(team_id, probes, sweep=sweep)
+    if changed is None:
+        sweep.refresh_from_db()
+        return sweep
+    Sweep.objects.filter(pk=sweep.pk, status=Sweep.Status.RUNNING).update(
         status=Sweep.Status.DONE, finished_at=timezone.now(), done=len(probes),
         failed=sum(1 for p in probes.values() if not p.answered), changes=len(changed),
     )
@@ -71,66 +104,100 @@ def run_sweep(team_id: int, *, concurrency: int | None = None) -> Sweep | None:
     return sweep
 
 
+def _probe_one(pk: int, base_url: str, options: dict) -> Probe:
+    try:
+        return probe_node(node_client(base_url, **options))
+    except Exception as exc:  # a bug or a surprise in one probe must not lose the whole sweep
+        log.exception("probe of node %s crashed", pk)
+        return Probe(NodeState.ERROR, f"Panel error while probing: {type(exc).__name__}")
+
+
 def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int) -> dict[int, Probe]:
-    timeout = sweep_timeout()
+    """Probe every node; a node without a result when the sweep's limit comes is marked down and
+    its thread abandoned (the client's own deadline ends it soon after)."""
+    options = probe_client_options()
+    workers = max(1, min(concurrency, len(nodes) or 1))
+    limit_s = sweep_limit_s(len(nodes), workers)
+    give_up_at = time.monotonic() + limit_s
     results: dict[int, Probe] = {}
     last_beat = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(nodes) or 1))) as pool:
-        futures = {
-            pool.submit(probe_node, NodeClient(base_url, timeout=timeout)): pk for pk, base_url in nodes
-        }
-        for future in as_completed(futures):
-            pk = futures[future]
-            try:
-                results[pk] = future.result()
-            except Exception as exc:  # a bug in one probe must not lose the whole sweep
-                log.exception("probe of node %s crashed", pk)
-                results[pk] = Probe("error", f"Panel error while probing: {type(exc).__name__}")
-            if time.monotonic() - last_beat > HEARTBEAT_EVERY_S:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sweep-{sweep.team_id}")
+    try:
+        futures = {pool.submit(_probe_one, pk, base_url, options): pk for pk, base_url in nodes}
+        pending = set(futures)
+        while pending:
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                break
+            done, pending = wait(pending, timeout=min(HEARTBEAT_EVERY_S, remaining),
+                                 return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future]] = future.result()  # _probe_one never raises
+            # Beat while waiting too: a sweep busy with slow nodes is alive, not dead.
+            if time.monotonic() - last_beat >= HEARTBEAT_EVERY_S:
                 last_beat = time.monotonic()
                 Sweep.objects.filter(pk=sweep.pk).update(heartbeat_at=timezone.now(), done=len(results))
+        for future in pending:
+            results[futures[future]] = Probe(
+                NodeState.DOWN, f"No complete answer within the sweep's limit of {limit_s:g} s")
+        if pending:
+            log.warning("sweep %s gave up on %d node(s) after %g s", sweep.pk, len(pending), limit_s)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return results
 
 
-def write_results(team_id: int, probes: dict[int, Probe]) -> list[int]:
-    """Upsert one snapshot per node and one StatusChange per transition; returns changed node ids."""
-    now = timezone.now()
+def write_results(team_id: int, probes: dict[int, Probe], *, sweep: Sweep | None = None) -> list[int] | None:
+    """Upsert one snapshot per node and one StatusChange per transition; returns changed node ids.
+
+    With `sweep`, writes only while that sweep is still the team's running one (the row is locked
+    for the check, as claim_sweep locks it to take over), and never over a snapshot checked after
+    the sweep started; returns None when it wrote nothing for that reason.
+    """
     heights = [p.height for p in probes.values() if p.answered and p.height]
-    network_height = max(heights) if heights else None
-    previous = {
-        pk: (state, seen)
-        for pk, state, seen in NodeSnapshot.objects.filter(team_id=team_id).values_list(
-            "node_id", "state", "last_seen"
-        )
-    }
-    snapshots, changes = [], []
-    for pk, probe in probes.items():
-        old_state, old_seen = previous.get(pk, (NodeState.UNKNOWN, None))
-        changed = old_state != probe.state
-        snapshots.append(NodeSnapshot(
-            node_id=pk, team_id=team_id, state=probe.state, reason=probe.reason,
-            version=probe.version, tier=probe.tier, flux_status=probe.flux_status,
-            height=probe.height,
-            height_lag=(network_height - probe.height) if network_height and probe.height else None,
-            last_confirmed_height=probe.last_confirmed_height,
-            maintenance_blocks=maintenance_blocks(network_height or probe.height, probe.last_confirmed_height),
-            benchmark_status=probe.benchmark_status, arcane=probe.arcane,
-            apps_running=probe.apps_running, detail=probe.detail, checked_at=now,
-            last_seen=now if probe.answered else old_seen,
-            changed_at=now,
-        ))
-        if changed:
-            changes.append(StatusChange(
-                node_id=pk, team_id=team_id, old_state=old_state, new_state=probe.state,
-                reason=probe.reason, at=now,
-            ))
-    # changed_at must keep its old value for unchanged nodes: upsert it only for the changed ones.
-    changed_ids = {c.node_id for c in changes}
-    unchanged = [s for s in snapshots if s.node_id not in changed_ids]
-    fresh = [s for s in snapshots if s.node_id in changed_ids]
+    fleet_height = network_height(heights)
     with transaction.atomic():
-        _upsert(unchanged, [f for f in SNAPSHOT_FIELDS if f != "changed_at"])
-        _upsert(fresh, SNAPSHOT_FIELDS)
+        if sweep is not None:
+            still_current = Sweep.objects.select_for_update().filter(
+                pk=sweep.pk, status=Sweep.Status.RUNNING).exists()
+            if not still_current:
+                log.warning("sweep %s was taken over; its late results are dropped", sweep.pk)
+                return None
+        now = timezone.now()
+        previous = {
+            pk: (state, seen, checked)
+            for pk, state, seen, checked in NodeSnapshot.objects.filter(team_id=team_id).values_list(
+                "node_id", "state", "last_seen", "checked_at")
+        }
+        snapshots, changes = [], []
+        for pk, probe in probes.items():
+            if pk not in previous:
+                continue  # deleted while the sweep ran (every node has a snapshot from the start)
+            old_state, old_seen, old_checked = previous[pk]
+            if sweep is not None and old_checked is not None and old_checked > sweep.started_at:
+                continue  # a newer sweep already wrote this node
+            height_lag = max(0, fleet_height - probe.height) if fleet_height and probe.height else None
+            snapshots.append(NodeSnapshot(
+                node_id=pk, team_id=team_id, state=probe.state, reason=probe.reason[:300],
+                version=probe.version, tier=probe.tier, flux_status=probe.flux_status,
+                height=probe.height, height_lag=height_lag,
+                last_confirmed_height=probe.last_confirmed_height,
+                maintenance_blocks=maintenance_blocks(fleet_height or probe.height, probe.last_confirmed_height),
+                benchmark_status=probe.benchmark_status, arcane=probe.arcane,
+                apps_running=probe.apps_running, detail=probe.detail, checked_at=now,
+                last_seen=now if probe.answered else old_seen,
+                changed_at=now,
+            ))
+            if old_state != probe.state:
+                changes.append(StatusChange(
+                    node_id=pk, team_id=team_id, old_state=old_state, new_state=probe.state,
+                    reason=probe.reason[:300], at=now,
+                ))
+        # changed_at must keep its old value for unchanged nodes: upsert it only for the changed ones.
+        changed_ids = {c.node_id for c in changes}
+        _upsert([s for s in snapshots if s.node_id not in changed_ids],
+                [f for f in SNAPSHOT_FIELDS if f != "changed_at"])
+        _upsert([s for s in snapshots if s.node_id in changed_ids], SNAPSHOT_FIELDS)
         StatusChange.objects.bulk_create(changes, batch_size=500)
     return sorted(changed_ids)
 

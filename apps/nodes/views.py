@@ -1,17 +1,22 @@
-"""Fleet pages: dashboard with live refresh, registration, node detail, fleet settings, metrics."""
+"""Fleet pages: dashboard with live refresh, registration, node detail, fleet settings, metrics.
+
+One URL per page: the fleet page answers its own poll (htmx, `fp=` fingerprint → 304 when
+nothing changed) and the node page its live tabs (`?section=daemon` …); links carry the same URL
+in `href` and `hx-get`, so they work without JavaScript too.
+"""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts.access import team_object_or_404, team_view
 from apps.accounts.models import Role
-from apps.nodes import actions
+from apps.nodes import actions, live
+from apps.nodes.addresses import normalise_address
 from apps.nodes.fleet import FleetQuery, fleet_fingerprint, fleet_page, state_counts
 from apps.nodes.forms import (
     AlertRuleForm,
@@ -32,42 +37,41 @@ from apps.nodes.models import (
     NodeState,
     SweepSettings,
 )
+from fluxpanel.fluxos.client import FluxClientError
+from fluxpanel.htmx import unchanged
 
-NOT_MODIFIED = 304
+FLEET_LIVE_ID = "fleet-live"  # the element the fleet page's poll swaps
 COLUMNS = [("name", "Name"), (None, "Address"), ("tier", "Tier"), ("state", "Status"),
            ("version", "Version"), ("lag", "Height lag"), ("maintenance", "Maintenance window"),
            (None, "Apps"), ("seen", "Last seen")]
 
 
-def _fleet_context(request, counts=None, fingerprint=None):
+def _fleet_context(request, counts, fingerprint):
     query = FleetQuery.from_request(request.GET)
-    counts = counts or state_counts(request.team)
     return {
         "query": query,
         "page": fleet_page(request.team, query, counts),
         "counts": counts,
-        "fingerprint": fingerprint or fleet_fingerprint(request.team, counts),
+        "fingerprint": fingerprint,
         "states": NodeState.choices,
         "columns": COLUMNS,
+        "fleet_live_id": FLEET_LIVE_ID,
     }
 
 
 @team_view()
 def fleet(request):
-    context = _fleet_context(request)
+    """The fleet page; for its htmx poll only the live part, or 304 when nothing changed."""
+    counts = state_counts(request.team)
+    fingerprint = fleet_fingerprint(request.team, counts)
+    if request.htmx and request.htmx.target == FLEET_LIVE_ID:
+        if request.GET.get("fp") == fingerprint:
+            return unchanged()
+        return render(request, "nodes/_fleet_live.html", _fleet_context(request, counts, fingerprint))
+    context = _fleet_context(request, counts, fingerprint)
     context["groups"] = list(NodeGroup.objects.filter(team=request.team))
     context["is_manager"] = request.membership.can(Role.MANAGER)
     return render(request, "nodes/fleet.html", context)
-
-
-@team_view()
-def fleet_poll(request):
-    """The live part of the fleet page; 304 (htmx swaps nothing) when nothing changed."""
-    counts = state_counts(request.team)
-    fingerprint = fleet_fingerprint(request.team, counts)
-    if request.GET.get("fp") == fingerprint:
-        return HttpResponse(status=NOT_MODIFIED)
-    return render(request, "nodes/_fleet_live.html", _fleet_context(request, counts, fingerprint))
 
 
 @team_view(Role.MANAGER)
@@ -98,29 +102,29 @@ def register_owner(request):
     form = RegisterForm(team=request.team)
     line_errors = []
     if owner_form.is_valid():
-        from fluxpanel.fluxos.client import FluxClientError
-
         owner = owner_form.cleaned_data["owner"].strip()
         try:
             addresses = actions.owner_node_addresses(owner_form.cleaned_data["source"], owner)
         except FluxClientError as exc:
             owner_form.add_error("source", f"Could not read the node list from that node: {exc.message}")
         else:
+            usable, refused = _usable_addresses(addresses)
             known = set(Node.objects.filter(team=request.team).values_list("address", flat=True))
-            from apps.nodes.addresses import normalise_address
-
-            new = [a for a in addresses if _safe_normalise(normalise_address, a) not in known]
+            new = [text for text, address in usable if address not in known]
+            if refused:
+                messages.warning(request, f"{len(refused)} address(es) of {owner} skipped: "
+                                 + "; ".join(refused[:5]) + ("; …" if len(refused) > 5 else ""))
             if not addresses:
                 owner_form.add_error("owner", f"The network lists no node for {owner}.")
             elif not new:
-                messages.info(request, f"All {len(addresses)} node(s) of {owner} are already registered.")
+                messages.info(request, f"All {len(usable)} usable node(s) of {owner} are already registered.")
                 return redirect("nodes:fleet")
             else:
                 try:
                     created = actions.register_nodes(membership=request.membership, text="\n".join(new), source="owner")
-                except actions.ImportRefused as refused:
-                    line_errors = refused.errors
-                    owner_form.add_error("owner", refused.messages[0])
+                except actions.ImportRefused as refused_import:
+                    line_errors = refused_import.errors
+                    owner_form.add_error("owner", refused_import.messages[0])
                 else:
                     messages.success(request, f"Registered {len(created)} node(s) of {owner}.")
                     return redirect("nodes:fleet")
@@ -128,73 +132,74 @@ def register_owner(request):
                   {"form": form, "owner_form": owner_form, "line_errors": line_errors})
 
 
-def _safe_normalise(normalise, address):
-    try:
-        return normalise(address)[0]
-    except ValueError:
-        return None
+def _usable_addresses(addresses: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(text, normalised address) of the addresses the panel accepts, and why the others not."""
+    usable, refused = [], []
+    for text in addresses:
+        try:
+            usable.append((text, normalise_address(text)[0]))
+        except ValueError as exc:
+            refused.append(f"{text[:60]}: {exc}")
+    return usable, refused
 
 
-@team_view()
-def node_detail(request, pk):
-    node = team_object_or_404(Node.objects.select_related("group", "snapshot"), request.team, pk=pk)
+def _detail_context(request, node, *, labels_form=None, tab=None) -> dict:
     snapshot = getattr(node, "snapshot", None)
-    claim = MaintenanceClaim.objects.filter(node=node, released_at__isnull=True, until__gt=timezone.now()).select_related("user").first()
-    return render(request, "nodes/detail.html", {
+    claim = MaintenanceClaim.active().filter(node=node).select_related("user").first()
+    return {
         "node": node, "snapshot": snapshot, "claim": claim,
         "changes": node.status_changes.all()[:50],
         "uptime": uptime(node),
         "deliveries": AlertDelivery.objects.filter(node=node).select_related("rule")[:20],
-        "labels_form": NodeLabelsForm(initial={
+        "labels_form": labels_form or NodeLabelsForm(initial={
             "name": node.name, "group": node.group_id, "provider": node.provider,
             "monthly_cost": node.monthly_cost, "notes": node.notes}, team=request.team),
         "claim_form": ClaimForm(),
         "is_manager": request.membership.can(Role.MANAGER),
         "is_operator": request.membership.can(Role.OPERATOR),
-        "live_sections": [("diagnostics", "Daemon"), ("benchmarks", "Benchmarks"), ("apps", "Apps"), ("peers", "Peers")],
-    })
+        "live_sections": [(key, label) for key, (label, _) in live.SECTIONS.items()],
+        "tab": tab, "default_section": live.DEFAULT_SECTION,
+    }
 
 
-LIVE_SECTIONS = {
-    "benchmarks": lambda c: {"benchmarks": c.benchmarks(), "status": c.benchmark_status()},
-    "apps": lambda c: {"running": c.running_apps(), "installed": c.installed_apps()},
-    "peers": lambda c: {"outgoing": c.connected_peers(), "incoming": c.incoming_connections()},
-    "diagnostics": lambda c: {"node_status": c.flux_node_status(), "block_count": c.block_count(),
-                              "version": c.version(), "uptime": c.uptime(), "dos": c.dos_state()},
-}
+def _team_node(request, pk):
+    return team_object_or_404(Node.objects.select_related("group", "snapshot"), request.team, pk=pk)
 
 
 @team_view()
-def node_live(request, pk, section):
-    """One tab of the node page, read live from the node (read-only public calls)."""
-    from fluxpanel.fluxos.client import FluxClientError, NodeClient
-
-    node = team_object_or_404(Node, request.team, pk=pk)
-    if section not in LIVE_SECTIONS:
-        return HttpResponse(status=404)
-    try:
-        data = LIVE_SECTIONS[section](NodeClient(node.base_url, timeout=(3.05, 10)))
-        error = None
-    except FluxClientError as exc:
-        data, error = {}, str(exc.message)
-    return render(request, f"nodes/_live_{section}.html", {"node": node, "data": data, "error": error})
+def node_detail(request, pk):
+    """The node page; `?section=<tab>` reads that live tab from the node (only the tab for htmx)."""
+    node = _team_node(request, pk)
+    section = request.GET.get("section")
+    tab = None
+    if section is not None:
+        if section not in live.SECTIONS:
+            raise Http404("No such tab.")
+        tab = live.read_tab(node, section)
+        if request.htmx:
+            return render(request, "nodes/_live.html", {"tab": tab, "node": node})
+    return render(request, "nodes/detail.html", _detail_context(request, node, tab=tab))
 
 
 @team_view(Role.MANAGER)
 @require_POST
 def node_edit(request, pk):
-    node = team_object_or_404(Node, request.team, pk=pk)
+    node = _team_node(request, pk)
     form = NodeLabelsForm(request.POST, team=request.team)
     if form.is_valid():
         try:
             actions.update_node(membership=request.membership, node=node, **form.cleaned_data)
-        except Exception as exc:  # a duplicate name violates the unique constraint
-            messages.error(request, f"Not saved: {exc}")
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, field_errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, field_errors)
+            else:
+                form.add_error(None, error.messages)
         else:
             messages.success(request, "Saved.")
-    else:
-        messages.error(request, "Not saved: " + "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
-    return redirect("nodes:detail", pk=node.pk)
+            return redirect("nodes:detail", pk=node.pk)
+    node.refresh_from_db()  # show what is stored, not the refused values
+    return render(request, "nodes/detail.html", _detail_context(request, node, labels_form=form))
 
 
 @team_view(Role.MANAGER)
@@ -227,17 +232,19 @@ def node_claim(request, pk):
 @require_POST
 def node_release(request, pk):
     node = team_object_or_404(Node, request.team, pk=pk)
-    actions.release_claim(membership=request.membership, node=node)
-    messages.success(request, "Released.")
+    try:
+        actions.release_claim(membership=request.membership, node=node)
+    except PermissionDenied as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Released.")
     return redirect("nodes:detail", pk=node.pk)
 
 
 @team_view(Role.OPERATOR)
 @require_POST
 def sweep_now(request):
-    from apps.nodes.tasks import sweep_team_task
-
-    sweep_team_task.delay(request.team.pk)
+    actions.sweep_now(membership=request.membership)
     messages.info(request, "A sweep was queued; the table refreshes by itself.")
     return redirect("nodes:fleet")
 

@@ -12,22 +12,25 @@ from __future__ import annotations
 import json
 import logging
 
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.access import team_object_or_404, team_view
 from apps.accounts.models import Role
-from apps.wallets import challenges, signing
+from apps.wallets import actions, challenges, items, signing
 from apps.wallets.forms import SignatureForm
 from apps.wallets.items import challenge_item, render_done, render_item, request_item
 from apps.wallets.kinds import SigningFailed, SignRefused
+from apps.wallets.middleware import guards_secrets_in_form
 from apps.wallets.models import Challenge, SigningRequest
 from apps.wallets.secrets_guard import SECRET_CODE
+from apps.wallets.throttle import challenge_refusal
+from fluxpanel.params import parse_id
 
 log = logging.getLogger(__name__)
 SECRET_FIELDS = ("signature", "address", "message")
@@ -59,17 +62,30 @@ def _fields(form) -> dict:
 # --------------------------------------------------------------------------- challenges
 
 
+def _new_challenge(request, purpose: str) -> JsonResponse:
+    """Throttled per client (anonymous requests write a row); the QR code is not drawn here but
+    on its own request (challenge_qr), only when someone opens it."""
+    refusal = challenge_refusal(request)
+    if refusal is not None:
+        message, wait = refusal
+        response = JsonResponse({"ok": False, "error": message, "code": "throttled"}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    challenge = actions.issue_challenge(request, purpose)
+    response = JsonResponse({"done": False,
+                             "html": render_item(request, challenge_item(request, challenge))})
+    return challenges.remember_binding(request, response)
+
+
 @require_POST
 def signin_next(request):
-    challenge = challenges.issue(request, Challenge.Purpose.SIGN_IN)
-    return JsonResponse({"done": False, "html": render_item(request, challenge_item(request, challenge))})
+    return _new_challenge(request, Challenge.Purpose.SIGN_IN)
 
 
 @team_view(Role.VIEWER)
 @require_POST
 def bind_next(request):
-    challenge = challenges.issue(request, Challenge.Purpose.BIND)
-    return JsonResponse({"done": False, "html": render_item(request, challenge_item(request, challenge))})
+    return _new_challenge(request, Challenge.Purpose.BIND)
 
 
 def _not_this_browser() -> JsonResponse:
@@ -81,6 +97,7 @@ def _done_url(challenge: Challenge) -> str:
     return reverse("home") if challenge.purpose == Challenge.Purpose.SIGN_IN else reverse("wallets:home")
 
 
+@guards_secrets_in_form
 @sensitive_post_parameters(*SECRET_FIELDS)
 @require_POST
 def challenge_submit(request, token):
@@ -93,7 +110,7 @@ def challenge_submit(request, token):
     fields = _fields(form)
     try:
         challenges.check(challenge, **fields)
-        message = challenges.complete(request, challenge, fields["address"])
+        message = actions.complete_challenge(request, challenge, fields["address"])
     except SignRefused as exc:
         log.info("wallet %s refused: %s", challenge.purpose, exc.code)
         return refused(exc)
@@ -112,22 +129,35 @@ def challenge_poll(request, token):
     return JsonResponse(answer)
 
 
+class UnreadableCallback(ValueError):
+    """A callback body that is neither a form nor a flat JSON object of strings."""
+
+
+UNREADABLE_CALLBACK = ("The body must be a form, or a JSON object, with address (or zelid), "
+                       "message (or loginPhrase) and signature as text.")
+
+
 def callback_fields(request) -> dict:
     """ZelCore posts a form (address, message, signature); FluxOS also takes JSON and the
-    `zelid`/`loginPhrase` aliases, so we do too."""
+    `zelid`/`loginPhrase` aliases, so we do too. Anyone can post here: a body of another shape
+    (deeply nested JSON, a list, numbers) raises UnreadableCallback."""
     data = request.POST.dict()
-    if not data and request.body:
+    is_form = request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded")
+    if not data and not is_form and request.body:
         try:
-            parsed = json.loads(request.body)
-            data = parsed if isinstance(parsed, dict) else {}
-        except (ValueError, UnicodeDecodeError):
-            data = {}
-    return {
+            data = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise UnreadableCallback(UNREADABLE_CALLBACK) from None
+        if not isinstance(data, dict):
+            raise UnreadableCallback(UNREADABLE_CALLBACK)
+    fields = {
         "address": data.get("address") or data.get("zelid") or "",
         "message": data.get("message") or data.get("loginPhrase") or "",
         "signature": data.get("signature") or "",
-        "via": "zelcore",
     }
+    if not all(isinstance(value, str) for value in fields.values()):
+        raise UnreadableCallback(UNREADABLE_CALLBACK)
+    return {**fields, "via": "zelcore"}
 
 
 def fluxos_answer(message: str, status: int = 200) -> JsonResponse:
@@ -141,12 +171,15 @@ def fluxos_answer(message: str, status: int = 200) -> JsonResponse:
 @require_POST
 def challenge_callback(request, token):
     challenge = Challenge.objects.filter(token=token).first()
-    form = SignatureForm(callback_fields(request),
-                         expected_message=challenge.message if challenge else "")
+    try:
+        posted = callback_fields(request)
+    except UnreadableCallback as exc:
+        return fluxos_answer(str(exc), 400)
+    form = SignatureForm(posted, expected_message=challenge.message if challenge else "")
     if not form.is_valid():
         return fluxos_answer(form_problem(form)[0], 400)
     try:
-        message = challenges.accept_callback(token=token, **_fields(form))
+        message = actions.accept_challenge_callback(token=token, **_fields(form))
     except SignRefused as exc:
         return fluxos_answer(exc.message, exc.status)
     return fluxos_answer(message)
@@ -155,17 +188,23 @@ def challenge_callback(request, token):
 # --------------------------------------------------------------------------- signing requests
 
 
-def _request_filter(request) -> tuple[str, int | None]:
+def _request_filter(request) -> tuple[str, int | None, bool]:
+    """(batch, request id, ok): a `request` that is not an id is refused, not guessed."""
     batch = request.GET.get("batch", "")[:32]
     raw = request.GET.get("request", "")
-    return batch, int(raw) if raw.isdigit() else None
+    request_id = parse_id(raw)
+    return batch, request_id, not raw or request_id is not None
 
 
 @team_view(Role.OPERATOR)
 @require_POST
 def sign_next(request):
-    batch, request_id = _request_filter(request)
-    signing_request = signing.open_next(membership=request.membership, batch=batch,
+    batch, request_id, ok = _request_filter(request)
+    if not ok:
+        return JsonResponse({"ok": False, "code": "invalid",
+                             "error": "`request` must be the number of a signing request."},
+                            status=400)
+    signing_request = actions.open_next(membership=request.membership, batch=batch,
                                         request_id=request_id)
     if signing_request is None:
         context = {"batch": batch, "counts": signing.batch_counts(request.team, batch) if batch else {}}
@@ -177,6 +216,7 @@ def sign_next(request):
 
 
 @team_view(Role.OPERATOR)
+@guards_secrets_in_form
 @sensitive_post_parameters(*SECRET_FIELDS)
 @require_POST
 def request_sign(request, pk):
@@ -186,7 +226,7 @@ def request_sign(request, pk):
     if not form.is_valid():
         return form_refused(form)
     try:
-        outcome = signing.sign(request=signing_request, actor=request.user,
+        outcome = actions.sign(request=signing_request, actor=request.user,
                                via=form.cleaned_data.get("via") or "browser", **_fields(form))
     except SignRefused as exc:
         return refused(exc)
@@ -224,13 +264,44 @@ def poll_answer(signing_request: SigningRequest) -> dict:
 @require_POST
 def request_callback(request, token):
     signing_request = get_object_or_404(SigningRequest, token=token)
-    form = SignatureForm(callback_fields(request), expected_message=signing_request.message)
+    try:
+        posted = callback_fields(request)
+    except UnreadableCallback as exc:
+        return fluxos_answer(str(exc), 400)
+    form = SignatureForm(posted, expected_message=signing_request.message)
     if not form.is_valid():
         return fluxos_answer(form_problem(form)[0], 400)
     try:
-        outcome = signing.sign_from_callback(token=token, **_fields(form))
+        outcome = actions.sign_from_callback(token=token, **_fields(form))
     except SignRefused as exc:
         return fluxos_answer(exc.message, exc.status)
     except SigningFailed as exc:
         return fluxos_answer(str(exc), 502)
     return fluxos_answer(outcome)
+
+
+# --------------------------------------------------------------------------- QR codes
+
+
+def _qr_response(uri: str | None) -> HttpResponse:
+    if not uri:
+        raise Http404("This message has no ZelCore link.")
+    response = HttpResponse(items.cached_qr_svg(uri), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+@require_GET
+def challenge_qr(request, token):
+    """The QR code of a challenge's ZelCore link, drawn only when the page shows it."""
+    challenge = challenges.for_browser(request, token)
+    if challenge is None:
+        raise Http404("This message was not issued to this browser.")
+    return _qr_response(items.challenge_zel_uri(request, challenge))
+
+
+@team_view(Role.OPERATOR)
+@require_GET
+def request_qr(request, pk):
+    signing_request = team_object_or_404(SigningRequest, request.team, pk=pk)
+    return _qr_response(items.request_zel_uri(request, signing_request))

@@ -20,6 +20,8 @@ def clean_zelid_text(value: str) -> str:
 class SignatureForm(SecretsGuardMixin, forms.Form):
     """What a wallet hands back: who signed, what, and the signature."""
 
+    bare_hex_is_key = ("address", "signature")
+
     address = forms.CharField(max_length=200)
     signature = forms.CharField(max_length=1000)
     # Not stripped: a message with a space more is another message.
@@ -37,6 +39,7 @@ class SignatureForm(SecretsGuardMixin, forms.Form):
 
 
 class PrepareLoginForm(SecretsGuardMixin, forms.Form):
+    bare_hex_is_key = ("zelid",)
     zelid = forms.CharField(max_length=64, label="ZelID", help_text=ZELID_HELP, widget=ZELID_INPUT)
     node = forms.ModelChoiceField(queryset=Node.objects.none(), required=False,
                                   empty_label="Every node this ZelID owns")
@@ -50,6 +53,7 @@ class PrepareLoginForm(SecretsGuardMixin, forms.Form):
 
 
 class AppOwnerForm(SecretsGuardMixin, forms.Form):
+    bare_hex_is_key = ("zelid",)
     zelid = forms.CharField(max_length=64, label="App owner ZelID", help_text=ZELID_HELP,
                             widget=ZELID_INPUT)
 

@@ -34,7 +34,10 @@ def qr_svg(text: str) -> str:
 
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     svg = image.to_string(encoding="unicode")
-    return svg.replace("<svg ", '<svg role="img" aria-label="QR code of the ZelCore link" ', 1)
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code of the ZelCore link" ', 1)
+    if "xmlns=" not in svg[:200]:  # served as an image of its own, it needs its namespace
+        svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    return svg
 
 
 def callback_is_local(callback_url: str) -> bool:
@@ -61,14 +64,13 @@ class SignItem:
     in_batch: bool = False
     decline_url: str = ""
     node_name: str = ""
+    # The QR code is an image of its own URL: drawing it costs tens of milliseconds, so a page
+    # pays for it only when someone opens "scan the QR code".
+    qr_url: str = ""
 
     @cached_property
     def zel_uri(self) -> str | None:
         return zelcore_uri(self.message, callback_url=self.callback_url, icon_url=self.icon_url)
-
-    @cached_property
-    def qr(self) -> str:
-        return qr_svg(self.zel_uri) if self.zel_uri else ""
 
     @property
     def eth_standard(self) -> bool:

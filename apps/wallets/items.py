@@ -1,11 +1,14 @@
 """Build the signing component's item for a challenge or a signing request."""
 from __future__ import annotations
 
+import hashlib
+
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from apps.wallets import signing
-from apps.wallets.handoff import SignItem
+from apps.wallets.handoff import SignItem, qr_svg, zelcore_uri
 from apps.wallets.kinds import get_kind
 from apps.wallets.models import Challenge, SigningRequest
 
@@ -23,17 +26,54 @@ CHALLENGE_TEXT = {
 }
 
 
+QR_CACHE_SECONDS = 900
+
+
+def _icon_url(request) -> str:
+    return request.build_absolute_uri(reverse("wallets:icon"))
+
+
+def _challenge_callback(request, challenge: Challenge) -> str:
+    return request.build_absolute_uri(reverse("wallets:challenge_callback", args=[challenge.token]))
+
+
+def _request_callback(request, signing_request: SigningRequest) -> str:
+    return request.build_absolute_uri(reverse("wallets:request_callback",
+                                              args=[signing_request.token]))
+
+
 def challenge_item(request, challenge: Challenge) -> SignItem:
     title, why = CHALLENGE_TEXT[challenge.purpose]
     return SignItem(
         title=title, why=why, message=challenge.message,
         submit_url=reverse("wallets:challenge_submit", args=[challenge.token]),
         poll_url=reverse("wallets:challenge_poll", args=[challenge.token]),
-        callback_url=request.build_absolute_uri(
-            reverse("wallets:challenge_callback", args=[challenge.token])),
-        icon_url=request.build_absolute_uri(reverse("wallets:icon")),
+        callback_url=_challenge_callback(request, challenge), icon_url=_icon_url(request),
         expires_at=challenge.expires_at,
+        qr_url=reverse("wallets:challenge_qr", args=[challenge.token]),
     )
+
+
+def challenge_zel_uri(request, challenge: Challenge) -> str | None:
+    return zelcore_uri(challenge.message, callback_url=_challenge_callback(request, challenge),
+                       icon_url=_icon_url(request))
+
+
+def request_zel_uri(request, signing_request: SigningRequest) -> str | None:
+    if not signing_request.message:
+        return None
+    return zelcore_uri(signing_request.message, icon_url=_icon_url(request),
+                       callback_url=_request_callback(request, signing_request))
+
+
+def cached_qr_svg(uri: str) -> str:
+    """The QR code of `uri`, drawn once per link (a page may ask again on every reload)."""
+    key = "wallets:qr:" + hashlib.sha256(uri.encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        svg = qr_svg(uri)
+        cache.set(key, svg, QR_CACHE_SECONDS)
+    return svg
 
 
 def request_item(request, signing_request: SigningRequest, *, batch: str = "") -> SignItem:
@@ -44,13 +84,12 @@ def request_item(request, signing_request: SigningRequest, *, batch: str = "") -
         title=title, why=signing_request.purpose, message=signing_request.message,
         submit_url=reverse("wallets:request_sign", args=[signing_request.pk]),
         poll_url=reverse("wallets:request_poll", args=[signing_request.pk]),
-        callback_url=request.build_absolute_uri(
-            reverse("wallets:request_callback", args=[signing_request.token])),
-        icon_url=request.build_absolute_uri(reverse("wallets:icon")),
+        callback_url=_request_callback(request, signing_request), icon_url=_icon_url(request),
         expires_at=signing.message_expires_at(signing_request),
         expected_zelid=signing_request.zelid, index=index, total=total, in_batch=bool(batch),
         decline_url=reverse("wallets:request_decline", args=[signing_request.pk]),
         node_name=signing_request.node.name if signing_request.node else "",
+        qr_url=reverse("wallets:request_qr", args=[signing_request.pk]),
     )
 
 

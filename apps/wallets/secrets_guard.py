@@ -10,6 +10,7 @@ Reusable by any app: `find_secret(text)` for one value, `SecretsGuardMixin` for 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from django import forms
@@ -19,14 +20,27 @@ from fluxpanel.fluxos.crypto import base58check_decode
 
 SECRET_CODE = "secret"
 
-# Whole value (or one whole line) of 64 hex digits: a raw secp256k1 private key. Inside longer
-# text a 64-hex token is more often a txid or an image digest, so only whole values count.
-_HEX_KEY = re.compile(r"(?:0x)?[0-9a-fA-F]{64}")
+# A raw secp256k1 private key is 64 hex digits, but so is every txid, block hash and image digest,
+# and a field that asks for a txid must take one. The rule: a run of exactly 64 hex digits (with
+# an optional 0x, not part of a longer run of letters or digits) is a key when it is *labelled* as
+# one: right after a word naming a key or secret (`key: …`, `privkey=…`, `"secret": "…"`, `seed
+# is …`, a JSON value under such a key), or as the whole value of a field so named. A word with
+# `pub` or `hash` in it (`pubkey`, `keyhash`) is no such label. An unlabelled 64-hex value passes.
+_LABEL_WORDS = ("priv", "prv", "secret", "seed", "key", "wif", "mnemonic")
+_NOT_LABEL_WORDS = ("pub", "hash")
+_LABEL = r"(?<![A-Za-z0-9_-])([A-Za-z0-9_-]*(?:" + "|".join(_LABEL_WORDS) + r")[A-Za-z0-9_-]*)"
+_HEX64 = r"(?<![0-9A-Za-z])(?:0[xX])?[0-9a-fA-F]{64}(?![0-9A-Za-z])"
+_LABELLED_HEX = re.compile(_LABEL + r"(?:\s+is\b)?[\s\"'`:=\[({]{0,8}" + _HEX64, re.IGNORECASE)
+_WHOLE_HEX = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
+_FIELD_LABEL = re.compile(r"[A-Za-z0-9_-]*(?:" + "|".join(_LABEL_WORDS) + r")[A-Za-z0-9_-]*",
+                          re.IGNORECASE)
 _BASE58_TOKEN = re.compile(r"[1-9A-HJ-NP-Za-km-z]{50,120}")
-_WORD = re.compile(r"[a-z]+")
+# Words of any script once accents are folded (see _fold): letters only, no digits.
+_WORD = re.compile(r"[^\W\d_]+")
 _XPRV_PREFIXES = ("xprv", "tprv", "yprv", "zprv", "uprv", "vprv", "Yprv", "Zprv", "Uprv", "Vprv")
 _WIF_VERSIONS = (0x80, 0xEF)  # mainnet (Bitcoin and Flux alike) and testnet
 SEED_MIN_WORDS = 12
+SHORTEST_SECRET = 20  # 12 one-character words (Chinese) and 11 spaces make 23
 
 KINDS = {
     "hex": "a private key (64 hexadecimal characters)",
@@ -45,11 +59,20 @@ def refusal_message(kind: str) -> str:
     )
 
 
+def _fold(text: str) -> str:
+    """Lowercase without accents or other marks, so `cafe` and `café` are one word (people type
+    seed words without accents; BIP39 itself compares NFKD forms)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 @lru_cache(maxsize=1)
-def _bip39_words() -> frozenset[str]:
+def _bip39_wordlists() -> tuple[frozenset[str], ...]:
+    """Every BIP39 wordlist the `mnemonic` package has (English, Japanese, Spanish, Chinese …)."""
     from mnemonic import Mnemonic
 
-    return frozenset(Mnemonic("english").wordlist)
+    return tuple(frozenset(_fold(word) for word in Mnemonic(language).wordlist)
+                 for language in Mnemonic.list_languages())
 
 
 def _is_wif_or_xprv(token: str) -> str | None:
@@ -66,22 +89,39 @@ def _is_wif_or_xprv(token: str) -> str | None:
 
 
 def _longest_bip39_run(text: str) -> int:
-    words = _bip39_words()
-    longest = run = 0
-    for word in _WORD.findall(text.lower()):
-        run = run + 1 if word in words else 0
-        longest = max(longest, run)
+    """The most consecutive words of one wordlist (a seed is all of one language). Chinese seed
+    words are single characters: they count when written apart (as wallets show them)."""
+    words = _WORD.findall(_fold(text))
+    longest = 0
+    for wordlist in _bip39_wordlists():
+        run = 0
+        for word in words:
+            run = run + 1 if word in wordlist else 0
+            longest = max(longest, run)
     return longest
 
 
-def find_secret(value) -> str | None:
-    """The kind of secret `value` looks like ('hex', 'wif', 'xprv', 'seed'), or None."""
-    if not isinstance(value, str) or len(value.strip()) < 50:
-        return None  # every form of key or seed is at least this long
+def _is_label(word: str) -> bool:
+    lowered = word.lower()
+    return not any(part in lowered for part in _NOT_LABEL_WORDS)
+
+
+def _labelled_hex(text: str, name: str, hex_field: bool) -> bool:
+    field_says_key = hex_field or (name and _FIELD_LABEL.fullmatch(name) and _is_label(name))
+    if field_says_key and _WHOLE_HEX.fullmatch(text):
+        return True
+    return any(_is_label(match.group(1)) for match in _LABELLED_HEX.finditer(text))
+
+
+def find_secret(value, name: str = "", *, hex_field: bool = False) -> str | None:
+    """The kind of secret `value` looks like ('hex', 'wif', 'xprv', 'seed'), or None. `name` is
+    the field's name: a 64-hex value alone counts as a key only in a field named like one, or
+    with `hex_field` (a field that never takes a hash, such as an address or a signature)."""
+    if not isinstance(value, str) or len(value.strip()) < SHORTEST_SECRET:
+        return None
     text = value.strip()
-    for line in text.splitlines():
-        if _HEX_KEY.fullmatch(line.strip()):
-            return "hex"
+    if _labelled_hex(text, name if isinstance(name, str) else "", hex_field):
+        return "hex"
     for token in _BASE58_TOKEN.findall(text):
         kind = _is_wif_or_xprv(token)
         if kind:
@@ -101,6 +141,8 @@ class SecretsGuardMixin:
     """
 
     secrets_guard_exempt: tuple[str, ...] = ()
+    # Fields that never take a txid or hash (addresses, signatures): 64 hex there is a key.
+    bare_hex_is_key: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,7 +158,7 @@ class SecretsGuardMixin:
         for name in list(data.keys()):
             values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
             for value in values:
-                kind = find_secret(value)
+                kind = find_secret(value, name, hex_field=name in self.bare_hex_is_key)
                 if kind and not self.secret_allowed(name, value):
                     found = found or (name, kind)
                     break

@@ -1,12 +1,13 @@
-"""Celery tasks of the wallets app: thin wrappers over plain functions (see expiry.py)."""
+"""Celery tasks of the wallets app: thin wrappers over actions."""
 from celery import shared_task
 
-from apps.wallets.expiry import housekeeping, warn_expiring_sessions
+from apps.wallets.actions import housekeeping, warn_expiring_sessions
 
 
 @shared_task(name="wallets.housekeeping", ignore_result=True)
 def housekeeping_task():
-    """Expire overdue signing requests, drop lapsed authorisations and long-dead sessions."""
+    """Expire overdue signing requests; drop lapsed authorisations, long-dead node sessions, old
+    challenges and expired browser sessions."""
     return housekeeping()
 
 

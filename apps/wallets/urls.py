@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.wallets import api, views
+from fluxpanel import params  # noqa: F401  (registers the <id:…> converter)
 
 app_name = "wallets"
 urlpatterns = [
@@ -10,27 +11,28 @@ urlpatterns = [
     # Identities: link a ZelID (become its key holder), unlink it, sign in with it.
     path("link/", views.bind, name="bind"),
     path("link/next/", api.bind_next, name="bind_next"),
-    path("identities/<int:pk>/remove/", views.identity_remove, name="identity_remove"),
+    path("identities/<id:pk>/remove/", views.identity_remove, name="identity_remove"),
     path("signin/", views.signin, name="signin"),
     path("signin/next/", api.signin_next, name="signin_next"),
     path("challenges/<str:token>/submit/", api.challenge_submit, name="challenge_submit"),
     path("challenges/<str:token>/poll/", api.challenge_poll, name="challenge_poll"),
     path("challenges/<str:token>/zelcore/", api.challenge_callback, name="challenge_callback"),
+    path("challenges/<str:token>/qr.svg", api.challenge_qr, name="challenge_qr"),
     # Node sessions and app-owner authorisations.
     path("sessions/", views.sessions_page, name="sessions"),
     path("sessions/prepare/", views.prepare_login, name="prepare_login"),
     path("sessions/renew/", views.renew_all, name="renew_all"),
-    path("sessions/<int:pk>/logout/", views.session_logout, name="session_logout"),
-    path("sessions/node/<int:pk>/", views.node_sessions, name="node_sessions"),
+    path("sessions/<id:pk>/logout/", views.session_logout, name="session_logout"),
     path("app-owner/", views.app_owner, name="app_owner"),
-    path("app-owner/<int:pk>/revoke/", views.authorisation_revoke, name="authorisation_revoke"),
+    path("app-owner/<id:pk>/revoke/", views.authorisation_revoke, name="authorisation_revoke"),
     # Signing requests: the queue, one request, and the component's endpoints.
     path("requests/", views.requests_page, name="requests"),
-    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
-    path("requests/<int:pk>/sign/", api.request_sign, name="request_sign"),
-    path("requests/<int:pk>/poll/", api.request_poll, name="request_poll"),
-    path("requests/<int:pk>/decline/", views.request_decline, name="request_decline"),
-    path("requests/<int:pk>/withdraw/", views.request_cancel, name="request_cancel"),
+    path("requests/<id:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<id:pk>/sign/", api.request_sign, name="request_sign"),
+    path("requests/<id:pk>/poll/", api.request_poll, name="request_poll"),
+    path("requests/<id:pk>/qr.svg", api.request_qr, name="request_qr"),
+    path("requests/<id:pk>/decline/", views.request_decline, name="request_decline"),
+    path("requests/<id:pk>/withdraw/", views.request_cancel, name="request_cancel"),
     path("requests/zelcore/<str:token>/", api.request_callback, name="request_callback"),
     path("sign/", views.sign, name="sign"),
     path("sign/next/", api.sign_next, name="sign_next"),

@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
-from apps.accounts import audit
 from apps.accounts.access import team_object_or_404, team_view
 from apps.accounts.models import Membership, Role
-from apps.nodes.models import Node
-from apps.wallets import sessions, signing
+from apps.accounts.navigation import safe_next_url
+from apps.wallets import actions, signing
+from apps.wallets import node_sessions as sessions
 from apps.wallets.forms import AppOwnerForm, PrepareLoginForm
+from apps.wallets.middleware import guards_secrets_in_form
 from apps.wallets.models import AppOwnerAuthorisation, NodeSession, SigningRequest, WalletIdentity
 
 HISTORY = 50
@@ -60,22 +59,16 @@ def bind(request):
 @require_POST
 def identity_remove(request, pk):
     # A user's own ZelID, not a team object: someone else's is a 404 like another team's object.
-    identity = WalletIdentity.objects.filter(user=request.user, pk=pk).first()
+    identity = actions.unlink_identity(user=request.user, team=request.team, identity_id=pk)
     if identity is None:
         raise Http404("No such ZelID on your account.")
-    with transaction.atomic():
-        audit.record(team=request.team, actor=request.user, action="wallet.unbind",
-                     target=identity, zelid=identity.zelid)
-        identity.delete()
     messages.success(request, f"{identity.zelid} is no longer linked to your account.")
     return redirect("wallets:home")
 
 
 def signin(request):
     """Sign in with a wallet: the panel's own challenge, signed by a ZelID linked to an account."""
-    next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = reverse("home")
+    next_url = safe_next_url(request, request.GET.get("next"))
     return render(request, "wallets/signin.html", {"done_url": next_url})
 
 
@@ -111,16 +104,6 @@ def sessions_page(request):
     })
 
 
-@team_view()
-def node_sessions(request, pk):
-    """Fragment for a node's page: its stored sessions and a way to log in."""
-    node = team_object_or_404(Node, request.team, pk=pk)
-    return render(request, "wallets/_node_sessions.html", {
-        "node": node, "sessions": NodeSession.objects.filter(node=node),
-        "is_operator": request.membership.can(Role.OPERATOR),
-    })
-
-
 def _after_prepare(request, batch: str, zelid: str, created: int):
     if signing.is_key_holder(request.user, zelid):
         return redirect(reverse("wallets:sign") + f"?batch={batch}")
@@ -130,6 +113,7 @@ def _after_prepare(request, batch: str, zelid: str, created: int):
 
 
 @team_view(Role.OPERATOR)
+@guards_secrets_in_form
 @require_POST
 def prepare_login(request):
     form = PrepareLoginForm(request.POST, team=request.team)
@@ -145,7 +129,7 @@ def prepare_login(request):
         return redirect("wallets:sessions")
     purpose = (f"Log in to the node as {zelid} so the team's operators can run its admin "
                "operations through the panel (14 days).")
-    batch, requests = signing.prepare_node_logins(membership=request.membership, zelid=zelid,
+    batch, requests = actions.prepare_node_logins(membership=request.membership, zelid=zelid,
                                                   nodes=nodes, purpose=purpose)
     return _after_prepare(request, batch, zelid, len(requests))
 
@@ -154,23 +138,15 @@ def prepare_login(request):
 @require_POST
 def renew_all(request):
     """One flow for every session that ends within three days: a login request per session."""
-    expiring = list(sessions.expiring_sessions(request.team).select_related("node"))
-    if not expiring:
+    batch, by_zelid = actions.renew_all(membership=request.membership)
+    if not by_zelid:
         messages.info(request, "No session ends within three days.")
         return redirect("wallets:sessions")
-    batch = signing.new_batch()
-    by_zelid: dict[str, list[Node]] = {}
-    for session in expiring:
-        by_zelid.setdefault(session.zelid, []).append(session.node)
-    for zelid, nodes in by_zelid.items():
-        for node in nodes:
-            signing.create_request(
-                membership=request.membership, kind="node_login", zelid=zelid, node=node,
-                batch=batch, purpose=f"Renew the session of {zelid} on this node before it ends.")
+    renewals = sum(len(nodes) for nodes in by_zelid.values())
     mine = [z for z in by_zelid if signing.is_key_holder(request.user, z)]
     if mine:
         return redirect(reverse("wallets:sign") + f"?batch={batch}")
-    messages.info(request, f"{len(expiring)} renewal(s) prepared; they wait for the key holders of "
+    messages.info(request, f"{renewals} renewal(s) prepared; they wait for the key holders of "
                            + ", ".join(by_zelid) + ".")
     return redirect("wallets:requests")
 
@@ -179,13 +155,13 @@ def renew_all(request):
 @require_POST
 def session_logout(request, pk):
     session = team_object_or_404(NodeSession.objects.select_related("node"), request.team, pk=pk)
-    result = sessions.logout_session(membership=request.membership, session=session)
+    result = actions.logout_session(membership=request.membership, session=session)
     messages.success(request, f"Session of {session.zelid} on {session.node.name} {result}.")
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/wallet/")
-                    else "wallets:sessions")
+    return redirect(safe_next_url(request, request.POST.get("next"), "wallets:sessions"))
 
 
 @team_view(Role.OPERATOR)
+@guards_secrets_in_form
 @require_POST
 def app_owner(request):
     form = AppOwnerForm(request.POST)
@@ -195,7 +171,7 @@ def app_owner(request):
         return redirect("wallets:sessions")
     zelid = form.cleaned_data["zelid"]
     batch = signing.new_batch()
-    signing.create_request(
+    actions.create_request(
         membership=request.membership, kind="app_owner", zelid=zelid, batch=batch,
         purpose=f"Let the panel run global operations on the apps owned by {zelid}, on every "
                 "node, for 2 hours.")
@@ -206,7 +182,7 @@ def app_owner(request):
 @require_POST
 def authorisation_revoke(request, pk):
     authorisation = team_object_or_404(AppOwnerAuthorisation, request.team, pk=pk)
-    sessions.revoke_authorisation(membership=request.membership, authorisation=authorisation)
+    actions.revoke_authorisation(membership=request.membership, authorisation=authorisation)
     messages.success(request, f"The panel forgot the app-owner authorisation of {authorisation.zelid} "
                               "(nodes keep accepting it until its 2 hours end).")
     return redirect("wallets:sessions")
@@ -259,13 +235,13 @@ def _close(request, pk, action, done_text):
 @team_view(Role.OPERATOR)
 @require_POST
 def request_decline(request, pk):
-    return _close(request, pk, signing.decline, "Declined: nothing was signed.")
+    return _close(request, pk, actions.decline, "Declined: nothing was signed.")
 
 
 @team_view(Role.OPERATOR)
 @require_POST
 def request_cancel(request, pk):
-    return _close(request, pk, signing.cancel, "Request withdrawn.")
+    return _close(request, pk, actions.cancel, "Request withdrawn.")
 
 
 @team_view(Role.OPERATOR)

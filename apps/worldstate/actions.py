@@ -1,23 +1,26 @@
 """Every write of the world-state pages, each with its audit row.
 
 Writes to an engine can't share a database transaction, so the audit row is written after the
-engine answered, with the outcome (success, or failure and the engine's message).
+engine answered, with the outcome (success, or failure and the engine's message). Each action
+checks the role itself.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.db import transaction
 
 from apps.accounts import audit
 from apps.accounts.access import require_role
+from apps.accounts.audit import AuditEvent, Outcome
 from apps.accounts.models import Membership, Role
 from apps.worldstate.client import MAX_BATCH_DELETE, BatchItem, WorldStateError
 from apps.worldstate.models import Engine, EngineNamespace, namespace_of
 from fluxpanel import vault
 
-FAILURE = "failure"
+FAILURE = Outcome.FAILURE
 
 
 # ---- engines --------------------------------------------------------------------------------
@@ -31,44 +34,68 @@ def register_engine(*, membership: Membership, name: str, base_url: str, namespa
     engine.set_admin_token(admin_token)
     with transaction.atomic():
         engine.save()
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.engine.register",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_ENGINE_REGISTER,
                      target=engine, base_url=base_url, namespace=namespace,
                      token=bool(token), admin_token=bool(admin_token))
     return engine
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of a URL: the peer that stored tokens are sent to."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def update_engine(*, membership: Membership, engine: Engine, name: str, base_url: str,
                   namespace: str, token: str = "", admin_token: str = "",
                   clear_token: bool = False, clear_admin_token: bool = False,
                   bridge_enabled: bool = False) -> Engine:
-    """Blank token fields keep the stored tokens; the clear_* flags remove them."""
+    """Blank token fields keep the stored tokens; the clear_* flags remove them.
+
+    A URL on another host (scheme, host or port) is another peer: the stored tokens and the
+    namespaces registered through the panel (with their tokens) are forgotten, so they are
+    never sent there. Tokens typed in the same form are kept: they are meant for the new host.
+    """
     require_role(membership, Role.MANAGER)
+    new_host = origin(engine.base_url) != origin(base_url)
     changed = {}
     for key, value in (("name", name), ("base_url", base_url), ("namespace", namespace),
                        ("bridge_enabled", bridge_enabled)):
         if getattr(engine, key) != value:
             changed[key] = value
             setattr(engine, key, value)
-    if token or clear_token:
+    if new_host:
+        clear_token = clear_token or not token
+        clear_admin_token = clear_admin_token or not admin_token
+    if token or (clear_token and engine.has_token):
         engine.set_token(token)
         changed["token"] = "replaced" if token else "removed"
-    if admin_token or clear_admin_token:
+    if admin_token or (clear_admin_token and engine.has_admin_token):
         engine.set_admin_token(admin_token)
         changed["admin_token"] = "replaced" if admin_token else "removed"
     with transaction.atomic():
+        if new_host:
+            removed, _ = engine.namespaces.all().delete()
+            if removed:
+                changed["namespaces_removed"] = removed
         if {"base_url", "namespace"} & changed.keys():
             # Another engine or namespace: what was published before says nothing about it.
             engine.bridge_records.all().delete()
         engine.save()
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.engine.update",
-                     target=engine, **changed)
+        audit.record(team=membership.team, actor=membership.user,
+                     action=AuditEvent.WORLDSTATE_ENGINE_UPDATE, target=engine, new_host=new_host,
+                     **changed)
     return engine
 
 
 def delete_engine(*, membership: Membership, engine: Engine) -> None:
     require_role(membership, Role.MANAGER)
     with transaction.atomic():
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.engine.delete",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_ENGINE_DELETE,
                      target=engine, base_url=engine.base_url)
         engine.delete()
 
@@ -89,10 +116,10 @@ def publish_event(*, membership: Membership, engine: Engine, entity_id: str, pro
     try:
         event_id = engine.client(token=token).publish(stream, source, entity_id, properties)
     except WorldStateError as error:
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.publish",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_PUBLISH,
                      target=engine, outcome=FAILURE, entity_id=entity_id, error=str(error)[:300])
         raise
-    audit.record(team=membership.team, actor=membership.user, action="worldstate.publish",
+    audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_PUBLISH,
                  target=engine, entity_id=entity_id, event_id=event_id,
                  properties=sorted(properties)[:20])
     return event_id
@@ -131,7 +158,7 @@ def publish_batch(*, membership: Membership, engine: Engine, items: list[dict]) 
                 results[index] = result
     except WorldStateError as error:
         done = sum(1 for result in results if result is not None)
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.publish_batch",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_PUBLISH_BATCH,
                      target=engine, outcome=FAILURE, events=len(items), sent=done,
                      error=str(error)[:300])
         if done:  # part of it went out before the failure: say so
@@ -142,8 +169,8 @@ def publish_batch(*, membership: Membership, engine: Engine, items: list[dict]) 
                                     for item, result in zip(items, results, strict=True)])
     outcome.successful = sum(1 for _, result in outcome.results if result.ok)
     outcome.failed = len(items) - outcome.successful
-    audit.record(team=membership.team, actor=membership.user, action="worldstate.publish_batch",
-                 target=engine, outcome=FAILURE if outcome.failed and not outcome.successful else "success",
+    audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_PUBLISH_BATCH,
+                 target=engine, outcome=FAILURE if outcome.failed and not outcome.successful else Outcome.SUCCESS,
                  events=len(items), successful=outcome.successful, failed=outcome.failed)
     return outcome
 
@@ -172,14 +199,14 @@ def delete_entities(*, membership: Membership, engine: Engine, entity_ids: Itera
             for start in range(0, len(ids), MAX_BATCH_DELETE):
                 deleted += client.delete_many(entity_ids=ids[start:start + MAX_BATCH_DELETE])
     except WorldStateError as error:
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.delete",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_DELETE,
                      target=engine, outcome=FAILURE, requested=len(entity_ids), deleted=deleted,
                      prefix=prefix, error=str(error)[:300])
         if deleted:
             raise WorldStateError(error.status, f"{error.message} ({deleted} of "
                                                 f"{len(entity_ids)} were deleted)") from error
         raise
-    audit.record(team=membership.team, actor=membership.user, action="worldstate.delete",
+    audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_DELETE,
                  target=engine, deleted=deleted, prefix=prefix, entity_ids=entity_ids[:20])
     return deleted
 
@@ -192,10 +219,10 @@ def update_runtime_config(*, membership: Membership, engine: Engine, **fields) -
     try:
         config = engine.client(admin=True).update_admin_config(**fields)
     except WorldStateError as error:
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.config",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_CONFIG,
                      target=engine, outcome=FAILURE, error=str(error)[:300], **fields)
         raise
-    audit.record(team=membership.team, actor=membership.user, action="worldstate.config",
+    audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_CONFIG,
                  target=engine, **fields)
     return config
 
@@ -207,7 +234,7 @@ def register_namespace(*, membership: Membership, engine: Engine,
     try:
         namespace_id, token = engine.client(admin=True).register_namespace(name)
     except WorldStateError as error:
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.namespace",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_NAMESPACE,
                      target=engine, outcome=FAILURE, name=name, error=str(error)[:300])
         raise
     with transaction.atomic():
@@ -215,7 +242,7 @@ def register_namespace(*, membership: Membership, engine: Engine,
             engine=engine, name=name,
             defaults={"namespace_id": namespace_id, "token_encrypted": vault.encrypt(token),
                       "created_by": membership.user})
-        audit.record(team=membership.team, actor=membership.user, action="worldstate.namespace",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_NAMESPACE,
                      target=engine, name=name, namespace_id=namespace_id)
     return record, token
 
@@ -227,7 +254,7 @@ def publish_fleet_now(*, membership: Membership, engine: Engine):
 
     require_role(membership, Role.MANAGER)
     run = publish_fleet(engine, force=True)
-    audit.record(team=membership.team, actor=membership.user, action="worldstate.bridge.publish",
-                 target=engine, outcome=FAILURE if run.error else "success",
+    audit.record(team=membership.team, actor=membership.user, action=AuditEvent.WORLDSTATE_BRIDGE_PUBLISH,
+                 target=engine, outcome=FAILURE if run.error else Outcome.SUCCESS,
                  published=run.published, failed=run.failed, error=run.error[:300])
     return run

@@ -13,144 +13,72 @@ don't have to:
   RateLimited is raised. A 429 means nothing was published, so the retry can't duplicate.
 - Errors are `{"error": "..."}` from handlers but plain text (or empty) from the framework.
 - Connection failures and timeouts become WorldStateUnavailable, for a clear panel message.
+
+An engine is an untrusted peer whose address a team manager typed in (shared DESIGN):
+
+- Every connection goes through fluxpanel.netguard: the address is resolved, checked (no
+  loopback, private, link-local, metadata … unless `allow_private`) and pinned for the
+  connection, so DNS rebinding can't slip between the form's check and the call.
+- Redirects are never followed: a 3xx is an error ("the engine answered a redirect").
+- Every answer is read with a byte cap per call and a total deadline (netguard.read_capped);
+  a 300 MB or never-ending answer costs at most the cap.
+- An error answer's body is never echoed: only a short `{"error": "..."}` message of the
+  engine's own handlers is shown; anything else is summarised ("1.2 kB of text/html").
+- Every 2xx answer is checked for shape and types (apps.worldstate.answers) before it is
+  returned; a wrong one raises MalformedAnswer.
 """
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from operator import itemgetter
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+
+from apps.worldstate import answers
+from apps.worldstate.answers import (  # noqa: F401  (re-exported: the client's result types)
+    BatchItem,
+    BatchResult,
+    Entity,
+    parse_timestamp,
+)
+from apps.worldstate.errors import (  # noqa: F401  (re-exported: callers import them from here)
+    ERRORS_BY_STATUS,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    MalformedAnswer,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    WorldStateError,
+    WorldStateUnavailable,
+)
+from fluxpanel import netguard
 
 SINGLE_EVENT_LIMIT = 1_048_576
 BATCH_BODY_LIMIT = 2_097_152
 MAX_BATCH_DELETE = 10_000
 TOMBSTONE_STREAM = "flux.events.deletions"
-CONFIG_FIELDS = frozenset({
-    "rate_limit_enabled",
-    "rate_limit_per_namespace_per_minute",
-    "body_size_limit_single_bytes",
-    "body_size_limit_batch_bytes",
-})
+CONFIG_FIELDS = frozenset(answers.CONFIG_TYPES)
 # `/api/state/entities/` has no segment to match, and `.../delete` is the batch-delete route.
 _UNROUTABLE_IDS = frozenset({"", "delete"})
 
-
-# ---- errors -------------------------------------------------------------------------------------
-
-
-class WorldStateError(Exception):
-    """The engine refused a request (`status` is its HTTP status) or could not be used."""
-
-    def __init__(self, status: int | None, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message if self.status is None else f"{self.message} (HTTP {self.status})"
-
-
-class BadRequest(WorldStateError):
-    pass
-
-
-class Unauthorized(WorldStateError):
-    pass
-
-
-class Forbidden(WorldStateError):
-    pass
-
-
-class NotFound(WorldStateError):
-    pass
-
-
-class Conflict(WorldStateError):
-    pass
-
-
-class PayloadTooLarge(WorldStateError):
-    pass
-
-
-class RateLimited(WorldStateError):
-    def __init__(self, status: int | None, message: str, *, retry_after: float | None = None):
-        super().__init__(status, message)
-        self.retry_after = retry_after
-
-
-class WorldStateUnavailable(WorldStateError):
-    """The engine could not be reached, or did not answer in time."""
-
-    def __init__(self, status: None, message: str):
-        super().__init__(None, message)
-
-
-_ERRORS_BY_STATUS: dict[int, type[WorldStateError]] = {
-    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound,
-    409: Conflict, 413: PayloadTooLarge, 429: RateLimited,
-}
-
-
-# ---- results ------------------------------------------------------------------------------------
-
-
-def parse_timestamp(text: str | None) -> datetime | None:
-    """Engine time strings: `+00:00` (REST) or `Z` (WS), with 0 to 9 fraction digits."""
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    head, dot, rest = text.partition(".")
-    if dot:  # older parsers take at most 6 fraction digits
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-@dataclass(slots=True)
-class Entity:
-    id: str
-    properties: dict[str, Any]
-    last_updated: datetime | None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Entity:
-        # Listings hold 10,000s of these: keep the decoded dict as is, no copies.
-        return cls(data["id"], data.get("properties") or {},
-                   parse_timestamp(data.get("lastUpdated")))
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    event_id: str | None
-    stream: str | None
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    successful: int
-    failed: int
-    results: list[BatchItem]
-
+# The most the panel reads of one answer, per kind of call. A listing of 50,000 typical
+# entities fits in the first; one entity may grow past the 1 MiB event limit by merging.
+LISTING_ANSWER_LIMIT = 8 * 1024 * 1024
+ENTITY_ANSWER_LIMIT = 2 * 1024 * 1024
+SMALL_ANSWER_LIMIT = 256 * 1024
+ERROR_ANSWER_LIMIT = 64 * 1024
+ERROR_MESSAGE_CHARS = 300  # a longer `error` text is summarised, not shown
 
 # ---- client -------------------------------------------------------------------------------------
 
@@ -171,33 +99,38 @@ class WorldStateClient:
 
     def __init__(self, base_url: str, *, token: str | None = None,
                  admin_token: str | None = None, timeout: float = 10.0,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, allow_private: bool = False):
+        """`timeout` bounds each call as a whole (connect, wait and body), not each read.
+        `allow_private` lets loopback/private engines through (development and tests only)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.admin_token = admin_token
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.allow_private = allow_private
+        self.session = session or netguard.guarded_session(allow_private=allow_private)
 
     # ---- reads ----------------------------------------------------------------------------------
 
     def health(self) -> bool:
         """True when the engine answers. It has no health route; the config read is the cheapest."""
         try:
-            return isinstance(self._get_json("/api/admin/config"), dict)
+            self.admin_config()
         except WorldStateError:
             return False
+        return True
 
     def entity(self, entity_id: str) -> Entity | None:
         if entity_id in _UNROUTABLE_IDS:
             return next((item for item in self.entities(prefix=entity_id)
                          if item.id == entity_id), None)
         try:
-            data = self._get_json(f"/api/state/entities/{encode_id(entity_id)}")
+            data = self._get_json(f"/api/state/entities/{encode_id(entity_id)}",
+                                  limit=ENTITY_ANSWER_LIMIT)
         except NotFound as error:
             if error.message == "Entity not found":
                 return None
             raise  # an empty-body 404 means a wrong route, not a missing entity
-        return Entity.from_json(data)
+        return answers.entity(data)
 
     def entities(self, *, prefix: str | None = None,
                  namespace: str | None = None) -> list[Entity]:
@@ -207,10 +140,12 @@ class WorldStateClient:
     def entity_rows(self, *, prefix: str | None = None,
                     namespace: str | None = None) -> list[dict]:
         """Like entities(), as the engine's own dicts sorted by id: a page that shows 50 of
-        10,000 entities sorts and counts these and turns only its rows into Entity objects."""
+        10,000 entities sorts and counts these and turns only its rows into Entity objects
+        (Entity.from_json checks each row's properties in full)."""
         params = {name: value for name, value in
                   (("prefix", prefix), ("namespace", namespace)) if value is not None}
-        rows = self._get_json("/api/state/entities", params=params)
+        rows = answers.entity_rows(self._get_json("/api/state/entities", params=params,
+                                                  limit=LISTING_ANSWER_LIMIT))
         rows.sort(key=itemgetter("id"))
         return rows
 
@@ -224,18 +159,19 @@ class WorldStateClient:
             params["since"] = aware.isoformat()
         elif since is not None:
             params["since"] = since
-        return self._get_json("/api/events", params=params)
+        return answers.events(self._get_json("/api/events", params=params,
+                                             limit=LISTING_ANSWER_LIMIT))
 
     def connectors(self) -> list[dict]:
-        return self._get_json("/api/connectors", auth=self.token)["connectors"]
+        return answers.connectors(self._get_json("/api/connectors", auth=self.token))
 
     def admin_config(self) -> dict:
-        return self._get_json("/api/admin/config")
+        return answers.config(self._get_json("/api/admin/config"))
 
     def namespace(self, name: str) -> dict | None:
         """Namespace info (never its token), or None when the engine doesn't know it."""
         try:
-            return self._get_json(f"/api/namespaces/{quote(name, safe='')}")
+            return answers.namespace_info(self._get_json(f"/api/namespaces/{quote(name, safe='')}"))
         except NotFound as error:
             if error.message == "Namespace not found":
                 return None
@@ -249,7 +185,8 @@ class WorldStateClient:
         """Publish one state event and return its eventId."""
         event = _envelope(stream, source, entity_id, properties, timestamp_ms, key, schema)
         body = _encode(event, SINGLE_EVENT_LIMIT, "event")
-        return self._send("POST", "/api/events", body, auth=self.token).json()["eventId"]
+        return answers.event_id(self._send("POST", "/api/events", body, auth=self.token).json(),
+                                "POST /api/events")
 
     def publish_batch(self, events: list[Mapping[str, Any]]) -> BatchResult:
         """Publish many events in order; each item is judged on its own by the engine.
@@ -262,9 +199,7 @@ class WorldStateClient:
         envelopes = [_batch_envelope(index, item) for index, item in enumerate(events)]
         body = _encode({"events": envelopes}, BATCH_BODY_LIMIT, "batch")
         data = self._send("POST", "/api/events/batch", body, auth=self.token).json()
-        items = [BatchItem(item.get("eventId"), item.get("stream"), item.get("error"))
-                 for item in data["results"]]
-        return BatchResult(data["successful"], data["failed"], items)
+        return answers.batch(data, len(envelopes))
 
     def delete(self, entity_id: str) -> str:
         """Delete an entity (a tombstone event; the engine says 200 even if it didn't exist)."""
@@ -275,10 +210,11 @@ class WorldStateClient:
                                      "properties": {"__deleted__": True,
                                                     "__deleted_at__": now_ms()}}}
             body = _encode(tombstone, SINGLE_EVENT_LIMIT, "event")
-            return self._send("POST", "/api/events", body, auth=self.token).json()["eventId"]
+            return answers.event_id(self._send("POST", "/api/events", body, auth=self.token).json(),
+                                    "POST /api/events")
         response = self._send("DELETE", f"/api/state/entities/{encode_id(entity_id)}",
                               auth=self.token)
-        return response.json()["eventId"]
+        return answers.event_id(response.json(), "DELETE /api/state/entities/:id")
 
     def delete_many(self, *, namespace: str | None = None, prefix: str | None = None,
                     entity_ids: Iterable[str] | None = None) -> int:
@@ -301,11 +237,12 @@ class WorldStateClient:
         elif value == "":
             raise BadRequest(400, f"an empty {name} would match every entity; refused")
         body = _encode({name: value}, BATCH_BODY_LIMIT, "delete filter")
-        data = self._send("POST", "/api/state/entities/delete", body, auth=self.token).json()
-        if data.get("failed"):
-            raise WorldStateError(500, f"deleted {data['deleted']}, failed {data['failed']}: "
-                                       + "; ".join(data.get("errors", [])[:3]))
-        return data["deleted"]
+        deleted, failed, errors = answers.deletion(
+            self._send("POST", "/api/state/entities/delete", body, auth=self.token).json())
+        if failed:
+            raise WorldStateError(500, f"deleted {deleted}, failed {failed}: "
+                                       + "; ".join(_short(e) for e in errors[:3]))
+        return deleted
 
     def update_admin_config(self, **fields: Any) -> dict:
         """Partial update of the runtime config; takes effect at once, lost on engine restart."""
@@ -313,13 +250,14 @@ class WorldStateClient:
         if unknown:
             raise TypeError(f"unknown runtime config field(s): {', '.join(sorted(unknown))}")
         body = _encode(fields, SINGLE_EVENT_LIMIT, "config")
-        return self._send("PUT", "/api/admin/config", body, auth=self.admin_token).json()
+        return answers.config(self._send("PUT", "/api/admin/config", body,
+                                         auth=self.admin_token).json(), "PUT /api/admin/config")
 
     def register_namespace(self, name: str) -> tuple[str, str]:
         """Register a namespace; returns (namespaceId, token). The token is shown only once."""
         body = _encode({"name": name}, SINGLE_EVENT_LIMIT, "namespace")
-        data = self._send("POST", "/api/namespaces", body, auth=self.admin_token).json()
-        return data["namespaceId"], data["token"]
+        return answers.registered_namespace(
+            self._send("POST", "/api/namespaces", body, auth=self.admin_token).json())
 
     def delete_namespace(self, name: str) -> None:
         """Unregister a namespace; its entities stay."""
@@ -334,17 +272,18 @@ class WorldStateClient:
         """
         scheme, _, rest = self.base_url.partition("://")
         ws_scheme = "wss" if scheme == "https" else "ws"
-        return Subscription(f"{ws_scheme}://{rest}/api/ws", entity_ids, self.timeout)
+        return Subscription(f"{ws_scheme}://{rest}/api/ws", entity_ids, self.timeout,
+                            allow_private=self.allow_private)
 
     # ---- transport ------------------------------------------------------------------------------
 
     def _get_json(self, path: str, *, params: Mapping[str, Any] | None = None,
-                  auth: str | None = None) -> Any:
-        return self._send("GET", path, params=params, auth=auth).json()
+                  auth: str | None = None, limit: int = SMALL_ANSWER_LIMIT) -> Any:
+        return self._send("GET", path, params=params, auth=auth, limit=limit).json()
 
     def _send(self, method: str, path: str, body: bytes | None = None, *,
-              params: Mapping[str, Any] | None = None,
-              auth: str | None = None) -> _Response:
+              params: Mapping[str, Any] | None = None, auth: str | None = None,
+              limit: int = SMALL_ANSWER_LIMIT) -> _Response:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -353,21 +292,32 @@ class WorldStateClient:
         url = self.base_url + path
         retries = 0
         while True:
+            deadline = time.monotonic() + self.timeout
             response = self._attempt(method, url, params, body, headers)
             if response.status_code == 429 and retries < self.RATE_LIMIT_RETRIES:
                 wait = _retry_after(response)
                 if wait is not None and wait <= self.MAX_RETRY_WAIT:
+                    response.close()
                     time.sleep(wait)
                     retries += 1
                     continue
+            if 300 <= response.status_code < 400:
+                response.close()
+                raise WorldStateError(response.status_code,
+                                      "The engine answered a redirect; the panel does not follow "
+                                      "redirects, so check the engine URL")
             if response.status_code >= 400:
-                raise _error_from(response)
-            return _Response(response)
+                raise _error_from(response, self._read(response, ERROR_ANSWER_LIMIT, deadline,
+                                                       error=True))
+            return _Response(response.status_code, self._read(response, limit, deadline), method, path)
 
     def _attempt(self, method, url, params, body, headers) -> requests.Response:
         try:
-            return self.session.request(method, url, params=params, data=body,
-                                        headers=headers, timeout=self.timeout)
+            return self.session.request(method, url, params=params, data=body, headers=headers,
+                                        timeout=self.timeout, stream=True, allow_redirects=False)
+        except netguard.OutboundRefused as error:
+            raise WorldStateUnavailable(None, f"The panel does not call {self.base_url}: "
+                                              f"{error}") from error
         except requests.Timeout as error:
             raise WorldStateUnavailable(None, f"The world-state engine at {self.base_url} did "
                                               f"not answer within {self.timeout:g} s.") from error
@@ -376,37 +326,88 @@ class WorldStateClient:
                                               f"cannot be reached ({type(error).__name__}).") \
                 from error
 
+    def _read(self, response: requests.Response, limit: int, deadline: float, *,
+              error: bool = False) -> bytes | None:
+        """The body within `limit` bytes and the call's deadline. An error answer that is too
+        large gives None (it is only summarised anyway)."""
+        try:
+            return netguard.read_capped(response, limit, deadline=deadline)
+        except netguard.ResponseTooLarge:
+            if error:
+                return None
+            raise MalformedAnswer(response.status_code,
+                                  f"The world-state engine's answer is larger than the "
+                                  f"{_size(limit)} the panel reads for this call; the panel did "
+                                  "not use it.") from None
+        except netguard.ResponseTooSlow:
+            raise WorldStateUnavailable(None, f"The world-state engine at {self.base_url} did "
+                                              f"not finish its answer within {self.timeout:g} s.") \
+                from None
+        except requests.RequestException as exc:
+            raise WorldStateUnavailable(None, f"The world-state engine at {self.base_url} broke "
+                                              f"off its answer ({type(exc).__name__}).") from None
+
 
 class _Response:
-    """A 2xx answer whose JSON is read with a clear error if it isn't JSON."""
+    """A 2xx answer's body, decoded as JSON on demand with a clear error if it isn't JSON."""
 
-    def __init__(self, response: requests.Response):
-        self.response = response
+    def __init__(self, status: int, body: bytes, method: str, path: str):
+        self.status_code = status
+        self.body = body
+        self.what = f"{method} {path}"
 
     def json(self) -> Any:
         try:
-            return self.response.json()
-        except ValueError:
-            raise WorldStateError(self.response.status_code,
-                                  "The world-state engine answered with something other than "
-                                  "JSON.") from None
+            # Strict UTF-8: encoded surrogates are refused here, escaped ones by the answer checks.
+            return json.loads(self.body.decode("utf-8"))
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json can parse
+            raise MalformedAnswer(self.status_code,
+                                  f"The world-state engine's answer to {self.what} is not JSON "
+                                  "the panel can read; the panel did not use it.") from None
 
 
-def _error_from(response: requests.Response) -> WorldStateError:
+def _size(count: int) -> str:
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} B"
+
+
+def _short(text: str) -> str:
+    """An engine message fit for a page: one line of printable text, or a summary."""
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > ERROR_MESSAGE_CHARS or not cleaned.isprintable():
+        return f"a message of {len(text)} characters, not shown"
+    return cleaned
+
+
+def _error_from(response: requests.Response, body: bytes | None) -> WorldStateError:
+    """The typed error of a 4xx/5xx answer. Only the engine handlers' own short
+    `{"error": "..."}` message is shown; any other body is summarised, never echoed (it may be
+    an internal service's page)."""
     message = None
-    try:
-        data = response.json()
-        if isinstance(data, dict) and isinstance(data.get("error"), str):
-            message = data["error"]
-    except ValueError:
-        pass
-    if message is None:  # a framework rejection: plain text, or an empty 404/405
-        message = response.text.strip() or response.reason or f"HTTP {response.status_code}"
+    if body:
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("error"), str) \
+                and answers.is_text(data["error"]):
+            message = _short(data["error"])
+    if message is None:
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip()[:60] or "no type"
+        if not kind.isprintable():
+            kind = "an unprintable type"
+        if body is None:
+            size = f"over {_size(ERROR_ANSWER_LIMIT)}"
+        else:
+            size = _size(len(body)) if body else "empty"
+        message = f"The engine answered an error ({size}, {kind}; not shown)"
     status = response.status_code
-    kind = _ERRORS_BY_STATUS.get(status, WorldStateError)
-    if kind is RateLimited:
+    kind_of_error = ERRORS_BY_STATUS.get(status, WorldStateError)
+    if kind_of_error is RateLimited:
         return RateLimited(status, message, retry_after=_retry_after(response))
-    return kind(status, message)
+    return kind_of_error(status, message)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -421,7 +422,7 @@ def _retry_after(response: requests.Response) -> float | None:
     try:
         return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(),
                    0.0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -475,13 +476,17 @@ class Subscription:
     is gone: that raises WorldStateUnavailable. A close by the server ends the iteration.
     """
 
-    def __init__(self, url: str, entity_ids: Iterable[str] | None, timeout: float):
+    def __init__(self, url: str, entity_ids: Iterable[str] | None, timeout: float, *,
+                 allow_private: bool = False):
         import websocket  # only the live view needs it
 
         self._websocket = websocket
         self.url = url
         try:
-            self._socket = websocket.create_connection(url, timeout=timeout)
+            connected = _pinned_socket(url, timeout, allow_private)
+            self._socket = websocket.create_connection(url, timeout=timeout, socket=connected)
+        except netguard.OutboundRefused as error:
+            raise WorldStateUnavailable(None, f"The panel does not open {url}: {error}") from error
         except (OSError, websocket.WebSocketException) as error:
             raise WorldStateUnavailable(None, f"Live updates at {url} cannot be opened "
                                               f"({type(error).__name__}).") from error
@@ -538,3 +543,25 @@ class Subscription:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _pinned_socket(url: str, timeout: float, allow_private: bool) -> socket.socket:
+    """A socket to the checked address of `url` (the HTTP side's rule, see netguard), wrapped in
+    TLS for wss:// with the host name for SNI and certificate checks. websocket-client then
+    speaks WebSocket over it and does no resolving of its own."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    port = parts.port or (443 if secure else 80)
+    host = parts.hostname or ""
+    error: OSError | None = None
+    for *_, sockaddr in netguard.check_host(host, port, allow_private=allow_private):
+        try:
+            sock = socket.create_connection((sockaddr[0], sockaddr[1]), timeout=timeout)
+            break
+        except OSError as exc:
+            error = exc
+    else:
+        raise error or OSError(f"cannot connect to {host}")
+    if secure:
+        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    return sock

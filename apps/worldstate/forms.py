@@ -6,12 +6,16 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
+from apps.worldstate.answers import MAX_DEPTH, TOO_DEEP, value_problem
 from apps.worldstate.client import BATCH_BODY_LIMIT, SINGLE_EVENT_LIMIT
+from fluxpanel import netguard
 
 NAMESPACE_CHAR_RE = re.compile(r"[a-z0-9_-]")
 STREAM_RE = re.compile(r"[a-z0-9]+(\.[a-z0-9]+)*")  # the engine's rule: lowercase, optional dots
 MAX_BATCH_ITEMS = 10_000
+TOO_DEEP_MESSAGE = f"The JSON is nested too deeply (at most {MAX_DEPTH} levels of arrays and objects)."
 SECRET_WIDGET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
 
 
@@ -35,12 +39,23 @@ def clean_namespace_value(value: str) -> str:
 
 
 def parse_json(text: str) -> Any:
+    """Parse pasted JSON, refusing what the panel could neither send nor show again: nesting
+    deeper than the engine answers may have (answers.MAX_DEPTH; json.loads itself raises
+    RecursionError near 1,000 levels) and lone surrogates (`"\\ud800"` parses, but cannot be
+    encoded as UTF-8)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as error:
         raise forms.ValidationError(
             f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
         ) from None
+    except RecursionError:
+        raise forms.ValidationError(TOO_DEEP_MESSAGE) from None
+    problem = value_problem(value, MAX_DEPTH + 3)  # room for a batch's array, item and payload
+    if problem:
+        raise forms.ValidationError(TOO_DEEP_MESSAGE if problem.startswith(TOO_DEEP)
+                                    else f"The JSON cannot be published: {problem}.")
+    return value
 
 
 class EngineForm(forms.Form):
@@ -60,6 +75,12 @@ class EngineForm(forms.Form):
         value = self.cleaned_data["base_url"].rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise forms.ValidationError("Use an http:// or https:// URL.")
+        # The panel calls this address at once and on every page: refuse internal services
+        # (SSRF). The client checks again, pinned, at every connection (DNS can change).
+        try:
+            netguard.check_url(value, allow_private=bool(settings.ALLOW_PRIVATE_ENGINES))
+        except netguard.OutboundRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
         return value
 
     def clean_namespace(self):
@@ -108,6 +129,8 @@ class PublishForm(forms.Form):
                 f"Properties must be a JSON object ({{...}}), not {json_kind(value)}.")
         if not value:
             raise forms.ValidationError("Give at least one property: an empty object changes nothing.")
+        if problem := value_problem(value):
+            raise forms.ValidationError(f"The properties cannot be published: {problem}.")
         size = len(json.dumps(value, ensure_ascii=False).encode())
         if size > SINGLE_EVENT_LIMIT - 4096:
             raise forms.ValidationError(f"The properties are {size:,} bytes; an event may carry "
@@ -206,6 +229,8 @@ def item_problem(item: Any) -> str | None:
         return "entity_id must be a non-empty string."
     if not isinstance(body.get("properties"), dict):
         return "properties must be a JSON object."
+    if problem := value_problem(body["properties"]):
+        return f"properties cannot be published: {problem}."
     stream = item.get("stream")
     if stream is not None and not (isinstance(stream, str) and STREAM_RE.fullmatch(stream)):
         return f"invalid stream format '{stream}': must be lowercase with optional dots."

@@ -85,9 +85,11 @@ class Engine(models.Model):
 
     def client(self, *, token: str | None = None, admin: bool = False,
                timeout: float = PAGE_TIMEOUT_S) -> WorldStateClient:
+        """The one way the panel builds a client for an engine: with the outbound policy
+        (private addresses only when FLUXPANEL_ALLOW_PRIVATE_ENGINES is set, read at call time)."""
         return WorldStateClient(self.base_url, token=token if token is not None else self.token(),
                                 admin_token=self.admin_token() if admin else None,
-                                timeout=timeout)
+                                timeout=timeout, allow_private=bool(settings.ALLOW_PRIVATE_ENGINES))
 
 
 def namespace_of(entity_id: str) -> str | None:

@@ -3,7 +3,10 @@ connectors, runtime config, namespaces and the fleet bridge's status.
 
 Every view works on one Engine of the current team (another team's engine is a 404), so the
 panel only ever calls engines a manager registered. The engine's answers are never cached: each
-page asks it, and an engine that can't be reached gives the page a clear message, not a 500.
+page asks it, and an engine that can't be reached, or answers something malformed, gives the
+page a clear message (a WorldStateError from the client), not a 500.
+
+One URL per page: the entity page's live part is the same view, rendered alone when htmx polls.
 """
 from __future__ import annotations
 
@@ -13,14 +16,15 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.accounts.access import team_object_or_404, team_view
 from apps.accounts.models import Role
+from apps.accounts.navigation import safe_next_url
 from apps.worldstate import actions
 from apps.worldstate.client import Entity, WorldStateError
 from apps.worldstate.forms import (
@@ -32,8 +36,8 @@ from apps.worldstate.forms import (
     RuntimeConfigForm,
 )
 from apps.worldstate.models import Engine, EngineNamespace
+from fluxpanel.htmx import unchanged
 
-NOT_MODIFIED = 304
 PAGE_SIZE = 50
 SUMMARY_PROPERTIES = 4
 HISTORY_LIMIT = 100
@@ -107,8 +111,15 @@ def engine_settings(request, pk):
         if Engine.objects.filter(team=request.team, name=name).exclude(pk=engine.pk).exists():
             form.add_error("name", "This team already has an engine with that name.")
         else:
+            new_host = actions.origin(engine.base_url) != actions.origin(form.cleaned_data["base_url"])
+            had_tokens = engine.has_token or engine.has_admin_token or engine.namespaces.exists()
             actions.update_engine(membership=request.membership, engine=engine, **form.cleaned_data)
-            messages.success(request, "Saved.")
+            if new_host and had_tokens:
+                messages.warning(request, "Saved. The engine URL is on another host, so the stored "
+                                          "tokens (and the namespaces registered through the panel) "
+                                          "were removed: enter the tokens for the new host.")
+            else:
+                messages.success(request, "Saved.")
             return redirect("worldstate:engine", pk=engine.pk)
     return render(request, "worldstate/engine_form.html",
                   {"form": form, "engine": engine, "tab": "settings", **_roles(request)})
@@ -153,19 +164,19 @@ def entities(request, pk):
     one page of PAGE_SIZE rows."""
     engine = _engine(request, pk)
     prefix = request.GET.get("prefix", "")
-    error, found = None, []
+    error, found, rows = None, [], []
     try:
         found = engine.client().entity_rows(prefix=prefix or None)
+        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        for data in page:
+            entity = Entity.from_json(data)  # the full check of a row's properties
+            rows.append({"id": entity.id, "url": _entity_url(engine, entity.id),
+                         "summary": _summary(entity.properties),
+                         "more": max(0, len(entity.properties) - SUMMARY_PROPERTIES),
+                         "last_updated": entity.last_updated})
     except WorldStateError as exc:
-        error = str(exc)
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = []
-    for data in page:
-        entity = Entity.from_json(data)
-        rows.append({"id": entity.id, "url": _entity_url(engine, entity.id),
-                     "summary": _summary(entity.properties),
-                     "more": max(0, len(entity.properties) - SUMMARY_PROPERTIES),
-                     "last_updated": entity.last_updated})
+        error, found, rows = str(exc), [], []
+        page = Paginator(found, PAGE_SIZE).get_page(1)
     namespaces = sorted({engine.namespace} - {""}
                         | set(EngineNamespace.objects.filter(engine=engine).values_list("name", flat=True)))
     return render(request, "worldstate/entities.html", {
@@ -233,33 +244,25 @@ def _live_context(engine: Engine, entity_id: str, window: str, entity, error) ->
 
 @team_view()
 def entity_detail(request, pk):
+    """The live entity page. htmx polls this same URL (`fp` = the fingerprint it shows): an
+    unchanged entity costs one engine read and answers 304, a changed one gets the live part."""
     engine = _engine(request, pk)
     entity_id = request.GET.get("id")
     if entity_id is None:
         raise Http404("Which entity? The id is missing.")
     window = _history_window(request)
     entity, error = _read_entity(engine, entity_id)
+    if request.htmx:
+        if request.GET.get("fp") == _fingerprint(entity, error):
+            return unchanged()
+        return render(request, "worldstate/_entity_live.html",
+                      _live_context(engine, entity_id, window, entity, error))
     context = _live_context(engine, entity_id, window, entity, error)
     context.update(tab="entities", windows=[(key, label) for key, (label, _) in HISTORY_WINDOWS.items()],
                    publish_url=f"{reverse('worldstate:publish', args=[engine.pk])}?"
                                f"{urlencode({'entity': entity_id})}",
                    **_roles(request))
     return render(request, "worldstate/entity.html", context)
-
-
-@team_view()
-def entity_poll(request, pk):
-    """The live part of the entity page. The page polls every 500 ms; an unchanged entity costs
-    one engine read and answers 304, which htmx leaves alone."""
-    engine = _engine(request, pk)
-    entity_id = request.GET.get("id")
-    if entity_id is None:
-        raise Http404("Which entity? The id is missing.")
-    entity, error = _read_entity(engine, entity_id)
-    if request.GET.get("fp") == _fingerprint(entity, error):
-        return HttpResponse(status=NOT_MODIFIED)
-    return render(request, "worldstate/_entity_live.html",
-                  _live_context(engine, entity_id, _history_window(request), entity, error))
 
 
 # ---- writes ---------------------------------------------------------------------------------
@@ -312,9 +315,9 @@ def delete(request, pk):
     engine = _engine(request, pk)
     prefix = request.POST.get("prefix", "")
     by_prefix = "prefix" in request.POST and not request.POST.getlist("entity_ids")
-    back = request.POST.get("next") or _entities_url(engine, prefix if by_prefix else "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    back = safe_next_url(request, request.POST.get("next"),
+                         _entities_url(engine, prefix if by_prefix else ""))
+    if not back.startswith("/"):  # "²" is a safe relative URL, but redirect() would reverse() it
         back = _entities_url(engine)
     if by_prefix:
         if not prefix:

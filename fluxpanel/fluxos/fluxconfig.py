@@ -104,13 +104,34 @@ USERS_TO_EXTEND: tuple[str, ...] = ("1MCBJn6qsy3YRY2YasdYMYdJcdhy1ev8Rd",)
 FLUX_TEAM_FLUX_ID = "1hjy4bCYBJr4mny4zCE85J94RXa8W6q37"
 FLUX_SUPPORT_TEAM_FLUX_ID = "16iJqiVbHptCx87q6XQwNpKdgEZnFtKcyP"
 
-# Owners allowed to ask for `datacenter: true`. Live nodes sync this list from GitHub
-# (helpers/enterprisenodes.json) every 6 h; these are the owners that file listed around the
-# vectors' commit. Pass a fresher list to `validate_spec(..., enterprise_owners=...)` when known.
-ENTERPRISE_APP_OWNERS: tuple[str, ...] = (
-    "15ULw4JU6wqGESRYU3z3MjFETqLN3sA9Gn",
-    "1GM41a9A4rH8CCkCyzDRahHUccuTRLhoDe",
-)
+# Enterprise node public key -> app owners allowed to install on it: FluxOS's
+# helpers/enterprisenodes.json at the vectors' commit. Live nodes re-read it from GitHub every 6 h
+# (utils/enterpriseConfig.js), so a fresher copy can be passed through `enterprise_app_owners`.
+ENTERPRISE_NODE_OWNERS: dict[str, tuple[str, ...]] = {
+    "027595b0b8257d7b901fc024d7c5b66a7af68b64240dea0359dec3ffb1f2a33a8d": (
+        "15ULw4JU6wqGESRYU3z3MjFETqLN3sA9Gn",
+        "16FPpesA783sYXXSUf9grXKaj3KN3EeLK3",
+    ),
+    "021d6766ebfece175e3b5446ecfc07bf6fb8390b03017b5a6a447aa755391b49d5": ("1GM41a9A4rH8CCkCyzDRahHUccuTRLhoDe",),
+}
+
+
+def enterprise_app_owners(node_owner_map: dict) -> tuple[str, ...]:
+    """enterpriseConfig.getEnterpriseAppOwners: every node's owners, deduplicated, first-seen order.
+
+    These are the owners allowed `datacenter: true`. FluxOS refuses a map wholesale unless it is
+    an object whose every value is an array of strings (isValidNodeOwnerMap), and then keeps the
+    previous one; this raises ValueError for such a map so the caller can do the same.
+    """
+    if not isinstance(node_owner_map, dict) or not all(
+        isinstance(owners, (list, tuple)) and all(isinstance(owner, str) for owner in owners)
+        for owners in node_owner_map.values()
+    ):
+        raise ValueError("not a node -> owners map (an object of arrays of strings)")
+    return tuple(dict.fromkeys(owner for owners in node_owner_map.values() for owner in owners))
+
+
+ENTERPRISE_APP_OWNERS: tuple[str, ...] = enterprise_app_owners(ENTERPRISE_NODE_OWNERS)
 
 # Register messages up to this timestamp (ms) were checked with the bitcoin verifier only.
 BTC_ONLY_SIGNATURE_TIMESTAMP_MS = 1688947200000

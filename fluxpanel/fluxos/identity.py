@@ -56,6 +56,7 @@ __all__ = [
     "format_zelidauth",
     "login_privilege",
     "make_login_phrase",
+    "node_phrase_problem",
     "parse_zelidauth",
     "phrase_timestamp",
     "verify_user_session",
@@ -67,6 +68,19 @@ APP_OWNER_SESSION_MAX_AGE_MS = 2 * 60 * 60 * 1000  # verifyAppOwner(OrHigher)Ses
 SESSION_PHRASE_MIN_LENGTH = 40
 SESSION_PHRASE_MAX_LENGTH = 70
 TIMESTAMP_LENGTH = 13
+
+# idService.loginPhrase / emergencyPhrase build a phrase as String(Date.now()) followed by four
+# Math.random().toString(36).substring(2, 15): 13 ms digits, then 0..52 characters of [0-9a-z].
+# Fewer than 27 random characters would make a phrase verifyLogin refuses (under 40), so a node
+# phrase the panel accepts is 40..65 characters: never longer than 70, never starting with a
+# letter (the panel's own messages are both: see apps.wallets.phrases).
+NODE_PHRASE_RANDOM_MIN = SESSION_PHRASE_MIN_LENGTH - TIMESTAMP_LENGTH
+NODE_PHRASE_RANDOM_MAX = 4 * 13
+NODE_PHRASE_SHAPE = re.compile(
+    rf"[0-9]{{{TIMESTAMP_LENGTH}}}[0-9a-z]{{{NODE_PHRASE_RANDOM_MIN},{NODE_PHRASE_RANDOM_MAX}}}"
+)
+# The node's clock against ours: a phrase may look this much younger (or older) than it is.
+NODE_PHRASE_CLOCK_SKEW_MS = 2 * 60 * 1000
 
 FLUX_TEAM_ZELID = "1hjy4bCYBJr4mny4zCE85J94RXa8W6q37"  # config.fluxTeamFluxID
 FLUX_SUPPORT_TEAM_ZELID = "16iJqiVbHptCx87q6XQwNpKdgEZnFtKcyP"  # config.fluxSupportTeamFluxID
@@ -217,6 +231,24 @@ def make_login_phrase(now_ms: int, random_hex: str | None = None) -> str:
     if not SESSION_PHRASE_MIN_LENGTH <= len(phrase) <= SESSION_PHRASE_MAX_LENGTH:
         raise ValueError("a login phrase must be 40..70 characters (27..57 random)")
     return phrase
+
+
+def node_phrase_problem(phrase, now_ms: int, *, skew_ms: int = NODE_PHRASE_CLOCK_SKEW_MS) -> str | None:
+    """Why `phrase` cannot be a login phrase a FluxOS node issued just now, or None when it can.
+
+    The shape is FluxOS's exactly (NODE_PHRASE_SHAPE, ASCII only); its timestamp must be no
+    older than a login phrase lives (15 minutes) and not in the future, each give or take
+    `skew_ms` of clock difference between the node and us.
+    """
+    if not isinstance(phrase, str) or not NODE_PHRASE_SHAPE.fullmatch(phrase):
+        return ("it is not shaped like a FluxOS login phrase (13 digits of milliseconds, then "
+                f"{NODE_PHRASE_RANDOM_MIN}-{NODE_PHRASE_RANDOM_MAX} lowercase letters or digits)")
+    issued = int(phrase[:TIMESTAMP_LENGTH])
+    if issued > now_ms + skew_ms:
+        return "its timestamp is in the future"
+    if issued < now_ms - LOGIN_PHRASE_MAX_AGE_MS - skew_ms:
+        return "its timestamp is older than the 15 minutes a login phrase lives"
+    return None
 
 
 # --- the zelidauth header ------------------------------------------------------------------

@@ -16,7 +16,8 @@ Deliberately reproduced quirks:
   `Math.ceil`; the previous spec of an update is priced at the *current* height and table;
 * the hardware-size discount always applies to the on-chain FLUX estimate, but in the fiat path
   only to v1-3 specs or specs with fewer than 4 instances;
-* v1-3 apps have one flat price; v4+ apps are priced per instance (a third of the resources
+* v1-3 apps have one flat price (tiered: the sum of the tiers, and only then the minUSDPrice
+  floor); v4+ apps are priced per instance (a third of the resources
   price, ceiled) and then scaled: +0.50 per extra instance when cheap, else ceil(p x extra) + p;
 * for an update whose previous registration predates the PON fork, blocks after the fork count
   4x in the elapsed time (FluxOS's "normalisation"), and only the fiat path stretches the previous
@@ -50,9 +51,9 @@ from .jsjson import (
     to_js_value,
     to_number,
 )
-from .spec_errors import SpecError
-from .spec_format import format_spec
-from .spec_helpers import is_port_enterprise
+from .specs.errors import SpecError
+from .specs.format import format_spec
+from .specs.helpers import is_port_enterprise
 
 ARCANE_ONLY = "Application Specifications can only be validated on a node running Arcane OS."
 
@@ -140,9 +141,14 @@ def price_per_month(spec: dict, height: Any, row: dict) -> float | str:
 
 
 def _legacy_price(spec: dict, height: Any, row: dict) -> float:
-    """v1-v3: one flat price for the app (no scope, static IP or instance factor), floored at minPrice."""
-    if js_truthy(get(spec, "tiered")):
-        # v1-3 tiered apps are priced on the sum of their three tiers.
+    """v1-v3: one flat price for the app (no scope, static IP or instance factor), floored at minPrice.
+
+    FluxOS has two branches here: a tiered app is priced on the *sum* of its three tiers (not their
+    average, as v4+ components are) and only that branch applies the table's minUSDPrice floor;
+    an untiered app never gets it.
+    """
+    tiered = js_truthy(get(spec, "tiered"))
+    if tiered:
         cpu, ram, hdd = (
             js_add(js_add(get(spec, f"{kind}basic"), get(spec, f"{kind}super")), get(spec, f"{kind}bamf"))
             for kind in ("cpu", "ram", "hdd")
@@ -157,7 +163,12 @@ def _legacy_price(spec: dict, height: Any, row: dict) -> float:
         premium_ports = sum(1 for p in ports if is_port_enterprise(p)) if isinstance(ports, list) else 0
     total: Any = _resource_price(cpu, ram, hdd, row) + premium_ports * _f(row["port"])
     minimum_usd = row.get("minUSDPrice")
-    if js_truthy(minimum_usd) and js_ge(height, fluxconfig.APPLY_MINIMUM_PRICE_ON_3_INSTANCES) and js_lt(total, minimum_usd):
+    if (
+        tiered
+        and js_truthy(minimum_usd)
+        and js_ge(height, fluxconfig.APPLY_MINIMUM_PRICE_ON_3_INSTANCES)
+        and js_lt(total, minimum_usd)
+    ):
         total = to_fixed(minimum_usd, 2)  # FluxOS swaps in the string; the ceil below makes it a number again
     price = _ceil2(total)
     if js_lt(price, row.get("minPrice")):

@@ -70,7 +70,11 @@ def test_sign_in_with_zelcore_callback(personas, page, live_server, provider):
     wallet.install(page, zelcore=provider == "zelcore-app")
     page.goto(f"{live_server.url}/wallet/signin/")
     wait_for_message(page)
-    expect(page.locator(".wallet-qr svg")).to_have_count(1)  # QR drawn by the server
+    # The QR code is drawn by the server on its own request, when "scan the QR code" opens.
+    page.click("[data-role=zelcore-more] summary")
+    expect(page.locator(".wallet-qr img")).to_have_count(1)
+    expect(page.locator(".wallet-qr img")).to_have_js_property("complete", True)
+    assert page.locator(".wallet-qr img").evaluate("img => img.naturalWidth") > 0  # it drew
     page.click("button[data-method=zelcore]")
     expect(page.locator("[data-role=waiting-text]")).to_contain_text("Approve the request in ZelCore")
     uri = wallet.zelcore_uris[-1] if wallet.zelcore_uris else page.locator(".sign-item").get_attribute("data-zel-uri")
@@ -186,7 +190,9 @@ def test_expired_message_offers_a_new_one(personas, page, live_server):
 # --------------------------------------------------------------------------- linking and node sessions
 
 
-def test_link_a_zelid_then_log_in_to_every_node_it_owns(personas, page, live_server, sign_in, sim):
+def test_link_a_zelid_then_log_in_to_every_node_it_owns(personas, page, live_server, sign_in, sim,
+                                                        settings):
+    settings.ALLOW_ANY_NODE_URL = True  # the simulated fleet listens on loopback
     owner = keys.key_for_zelid(sim.node(0).id.owner)
     owned = {f"node-{i}" for i in range(NODES) if sim.node(i).id.owner == owner.zelid}
     for i in range(NODES):
@@ -240,13 +246,13 @@ def test_link_a_zelid_then_log_in_to_every_node_it_owns(personas, page, live_ser
 
 def test_operator_prepares_key_holder_reviews_signs_with_evm_and_declines(personas, page, live_server, sign_in, sim):
     from apps.accounts.models import Membership
-    from apps.wallets import signing
+    from apps.wallets import actions
 
     link(personas.manager, keys.ETH_USER)
     operator = Membership.objects.get(team=personas.team, user=personas.operator)
-    kept = signing.create_request(membership=operator, kind="app_owner", zelid=keys.ETH_USER.zelid,
+    kept = actions.create_request(membership=operator, kind="app_owner", zelid=keys.ETH_USER.zelid,
                                   purpose="Restart the team's apps on every node tonight")
-    declined = signing.create_request(membership=operator, kind="app_owner", zelid=keys.ETH_USER.zelid,
+    declined = actions.create_request(membership=operator, kind="app_owner", zelid=keys.ETH_USER.zelid,
                                       purpose="Something the key holder does not want")
     wallet = TestWallet(keys.USER, evm_key=keys.ETH_USER)
     wallet.install(page)

@@ -9,13 +9,15 @@ In-process, for tests (server on a free port in a background thread):
     with SimFleet(nodes=20, seed=7) as fleet:
         client = NodeClient(fleet.urls[3])
         fleet.inject(3, "down")          # or hang, slow (latency_ms), http500, malformed,
-        fleet.clear(3)                   #    dos, unconfirmed, behind (blocks)
+        fleet.clear(3)                   #    huge (mb, declared, gzip), drip (interval_ms,
+                                         #    phase), garbage (value), dos, unconfirmed, behind
 
 Faults can also be injected over HTTP: `POST /_sim/nodes/<i>/fault {"kind": "hang"}`,
 `DELETE /_sim/nodes/<i>/fault`; `POST /_sim/chain/advance {"blocks": n}`; `GET /_sim/stats`
 (requests served and the simulator's own CPU time, to show it is not the bottleneck).
 
-Node data is deterministic from the seed (see fluxnode_world); owners come from tests.sim.keys so
+Replies follow FluxOS's compression() (gzip for streams and answers of 1 kB or more, see
+fluxnode_http). Node data is deterministic from the seed (see fluxnode_world); owners come from tests.sim.keys so
 tests can sign as any node's admin or any app's owner.
 """
 

@@ -9,10 +9,17 @@
 
 The crypto and the FluxOS-exact checks are the project's own modules; this file only keeps the
 node's state and applies the decision table.
+
+A node can also be made hostile (tests, in-process through `SimFleet.call`): `phrase_override` is
+what /id/loginphrase and /id/emergencyphrase answer instead of a phrase (any text: another
+site's sign-in message, a stale phrase…), and a login with it "succeeds"; `login_override` is
+merged into verifylogin's answer (a bad `expireAt`, say). `captured` keeps every verifylogin body
+the node was sent: what a hostile node walks away with.
 """
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
 from fluxpanel.fluxos import identity
@@ -36,12 +43,24 @@ class NodeAuth:
         self.team_ids = team_ids
         self.phrases: dict[str, int] = {}  # phrase -> issued at (ms)
         self.sessions: dict[tuple[str, str], dict] = {}  # (zelid, phrase) -> stored session
+        self.phrase_override = None  # hostile: what the node gives instead of a phrase
+        self.login_override: dict | None = None  # hostile: merged into verifylogin's answer
+        self.captured: list[dict] = []  # every verifylogin body received
+
+    def make_hostile(self, *, phrase=None, login: dict | None = None) -> None:
+        self.phrase_override, self.login_override = phrase, login
+
+    def clear_hostile(self) -> None:
+        self.phrase_override, self.login_override = None, None
+        self.captured.clear()
 
     # ------------------------------------------------------------------ phrases and logins
 
     def issue_phrase(self, now_ms: int) -> str:
         self._prune(now_ms)
-        phrase = identity.make_login_phrase(now_ms)
+        if self.phrase_override is not None:
+            return self.phrase_override
+        phrase = fluxos_phrase(now_ms)
         self.phrases[phrase] = now_ms
         return phrase
 
@@ -60,6 +79,11 @@ class NodeAuth:
         zelid = body.get("zelid") or body.get("address")
         phrase = body.get("loginPhrase") or body.get("message")
         signature = body.get("signature")
+        self.captured.append(dict(body))
+        if self.phrase_override is not None and phrase == self.phrase_override:
+            return {"message": "Successfully logged in", "zelid": zelid, "loginPhrase": phrase,
+                    "signature": signature, "privilage": "admin", "createdAt": _iso(now_ms),
+                    "expireAt": _iso(now_ms + SESSION_TTL_MS), **(self.login_override or {})}
         if self.phrase_active(phrase, now_ms) if isinstance(phrase, str) else False:
             identity.check_login(zelid, phrase, signature, now_ms)
         else:
@@ -78,7 +102,8 @@ class NodeAuth:
                                           "expireAt": stamp + SESSION_TTL_MS}
         return {"message": "Successfully logged in", "zelid": zelid, "loginPhrase": phrase,
                 "signature": signature, "privilage": self.role_of(zelid),
-                "createdAt": _iso(stamp), "expireAt": _iso(stamp + SESSION_TTL_MS)}
+                "createdAt": _iso(stamp), "expireAt": _iso(stamp + SESSION_TTL_MS),
+                **(self.login_override or {})}
 
     def role_of(self, zelid: str) -> str:
         if zelid in self.team_ids:
@@ -163,6 +188,17 @@ class NodeAuth:
         for key in doomed:
             del self.sessions[key]
         return len(doomed)
+
+
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def fluxos_phrase(now_ms: int) -> str:
+    """What idService.loginPhrase makes: String(Date.now()) and four
+    Math.random().toString(36).substring(2, 15) (each mostly 10-11 characters, at most 13)."""
+    chunks = ("".join(secrets.choice(_BASE36) for _ in range(9 + secrets.randbelow(5)))
+              for _ in range(4))
+    return str(now_ms) + "".join(chunks)
 
 
 def _phrase_fresh(phrase: str, now_ms: int, max_age_ms: int) -> bool:

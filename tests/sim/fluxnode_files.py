@@ -10,6 +10,7 @@ import tarfile
 from aiohttp import web
 
 from tests.sim.fluxnode_apps import APPS_FOLDER, DockerError, iso_time, now_ms
+from tests.sim.fluxnode_http import NodeStream, bare, content_type_for
 from tests.sim.fluxnode_routes import UNAUTHORIZED, dumps, err, msg, ok
 
 MULTIPLIERS = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
@@ -89,21 +90,35 @@ def apps_removeobject(ctx):
     return msg("File Removed")
 
 
-def _download(content: bytes, filename: str, content_type="application/octet-stream"):
-    return web.Response(body=content, content_type=content_type,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def _download(content: bytes, filename: str, content_type: str | None = None):
+    """res.download: type from the extension, Content-Disposition attachment (compression()
+    then gzips compressible types of 1 kB or more)."""
+    return web.Response(body=content, headers={
+        "Content-Type": content_type or content_type_for(filename),
+        "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def apps_downloadfile(ctx):
+async def _download_failed(ctx, envelope: dict):
+    """downloadAppsFile's catch: `res.write(ensureString(error)); res.end()` at HTTP 200, with no
+    Content-Type."""
+    return await bare(ctx.request, dumps(envelope))
+
+
+async def apps_downloadfile(ctx):
     container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
     if failure:
         return failure
+    path = ctx.param(2, "file", "") or ""
+    if not path:
+        return err("file and component parameters are mandatory")
     try:
-        node = container.volume.get(ctx.param(2, "file", "") or "")
+        node = container.volume.get(path)
     except ValueError as exc:
-        return err(str(exc))
+        return await _download_failed(ctx, err(str(exc), "Error"))
     if node is None or node.is_dir:
-        return err("File does not exist")
+        full = f"{container.volume.mount}/{path.strip('/')}"
+        return await _download_failed(ctx, err(f"ENOENT: no such file or directory, realpath '{full}'",
+                                               "Error", "ENOENT"))
     return _download(node.content, node.name)
 
 
@@ -206,7 +221,7 @@ def backup_removebackupfile(ctx):
     return msg("File removed successfully")
 
 
-def backup_downloadlocalfile(ctx):
+async def backup_downloadlocalfile(ctx):
     filepath, appname = ctx.param(0, "filepath"), ctx.param(1, "appname")
     if not ctx.allowed("appownerabove", appname or ""):
         return UNAUTHORIZED
@@ -215,7 +230,7 @@ def backup_downloadlocalfile(ctx):
         return failure
     node = container.volume.get(relative)
     if node is None or node.is_dir:
-        return err("File does not exist")
+        return await _download_failed(ctx, err("File does not exist", "Error"))
     return _download(node.content, node.name, "application/gzip")
 
 
@@ -223,32 +238,38 @@ def backup_downloadlocalfile(ctx):
 
 
 async def _lines(ctx, produce):
-    """Plain-text progress lines written as the work goes (stream_delay apart)."""
-    response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
-    await response.prepare(ctx.request)
+    """advancedWorkflows.sendChunk: each text (already ending in a newline) plus one more newline,
+    flushed; res.write with no Content-Type, so the reply has none and is never compressed."""
+    stream = await NodeStream(ctx.request, None).start()
     for line in produce():
-        await response.write(line.encode())
+        await stream.write(f"{line}\n".encode())
         await asyncio.sleep(ctx.fleet.stream_delay_s)
-    await response.write_eof()
-    return response
+    return await stream.end()
+
+
+async def _failed(ctx, message: str):
+    """A task's early `throw new Error(...)`: the bare message text, not an envelope."""
+    return await _lines(ctx, lambda: iter([f"{message}\n"]))
 
 
 async def apps_appendbackuptask(ctx):
     body = await ctx.json_body()
     appname, jobs = body.get("appname"), body.get("backup")
     if not appname or not jobs:
-        return err("appname and backup parameters are mandatory")
-    if not ctx.allowed("appownerabove", appname):
-        return UNAUTHORIZED
+        return await _failed(ctx, "appname and backup parameters are mandatory")
+    selected = [job.get("component") for job in jobs if isinstance(job, dict) and job.get("backup")]
     try:
         app = ctx.node.app(appname)
-    except DockerError as exc:
-        return err(str(exc))
-    selected = [job.get("component") for job in jobs if isinstance(job, dict) and job.get("backup")]
+    except DockerError:
+        app = None
+    if app is not None and app.backup_running:
+        return await _failed(ctx, "Backup in progress...")
     if not selected:
-        return err("No backup jobs...")
-    if app.backup_running:
-        return err("Backup in progress...")
+        return await _failed(ctx, "No backup jobs...")
+    if not ctx.allowed("appownerabove", appname):
+        return UNAUTHORIZED
+    if app is None:
+        return await _failed(ctx, "Cannot read properties of null (reading 'compose')")
 
     def produce():
         app.backup_running = True
@@ -261,7 +282,7 @@ async def apps_appendbackuptask(ctx):
             for component in selected:
                 container = app.container(component)
                 if container is None:
-                    yield dumps(err(f"Component {component} not found")).decode() + "\n"
+                    yield f"Component {component} not found\n"
                     return
                 archive = f"backup/local/backup_{component.lower()}.tar.gz"
                 if container.volume.get(archive) is not None:
@@ -283,18 +304,20 @@ async def apps_appendrestoretask(ctx):
     body = await ctx.json_body()
     appname, jobs, source = body.get("appname"), body.get("restore"), body.get("type")
     if not appname or not jobs or not source:
-        return err("appname, restore and type parameters are mandatory")
-    if not ctx.allowed("appownerabove", appname):
-        return UNAUTHORIZED
+        return await _failed(ctx, "appname, restore and type parameters are mandatory")
     try:
         app = ctx.node.app(appname)
-    except DockerError as exc:
-        return err(str(exc))
+    except DockerError:
+        app = None
+    if app is not None and app.restore_running:
+        return await _failed(ctx, f"Restore for app {appname} is running...")
     selected = [job for job in jobs if isinstance(job, dict) and job.get("restore")]
     if not selected:
-        return err("No restore jobs...")
-    if app.restore_running:
-        return err(f"Restore for app {appname} is running...")
+        return await _failed(ctx, "No restore jobs...")
+    if not ctx.allowed("appownerabove", appname):
+        return UNAUTHORIZED
+    if app is None:
+        return await _failed(ctx, "Cannot read properties of null (reading 'compose')")
 
     def produce():
         app.restore_running = True
@@ -307,7 +330,7 @@ async def apps_appendrestoretask(ctx):
                 component = str(job.get("component"))
                 container = app.container(component)
                 if container is None:
-                    yield dumps(err(f"Component {component} not found")).decode() + "\n"
+                    yield f"Component {component} not found\n"
                     return
                 archive = f"backup/{source}/backup_{component.lower()}.tar.gz"
                 if source == "remote":
@@ -315,7 +338,8 @@ async def apps_appendrestoretask(ctx):
                     container.volume.write(archive, _remote_archive(str(job.get("url"))))
                 node = container.volume.get(archive)
                 if node is None:
-                    yield dumps(err(f"Backup archive for {component.lower()} not found")).decode() + "\n"
+                    yield (f"Error: Failed to unpack archive file for {component.lower()}, "
+                           "no such file\n")
                     return
                 yield f"Removing appdata of {component.lower()}...\n"
                 container.volume.remove("appdata")

@@ -16,8 +16,8 @@ from tests.sim.fluxnode_world import (
     NodeIdentity,
 )
 
-TRANSPORT_FAULTS = ("down", "hang", "slow", "http500", "malformed")
-DATA_FAULTS = ("dos", "unconfirmed", "behind")
+TRANSPORT_FAULTS = ("down", "hang", "slow", "http500", "malformed", "huge", "drip")
+DATA_FAULTS = ("dos", "unconfirmed", "behind", "garbage")
 
 
 class SimNode:
@@ -40,6 +40,13 @@ class SimNode:
         self.dos: tuple[int, str] | None = None
         self.frozen_confirm: int | None = None
         self.behind = 0
+        self.fault_params: dict = {}
+        self.garbage = None  # what the node reports as height and uptime ("garbage" fault)
+        # Knobs for stream outcomes: another removal running; why the next install fails;
+        # images used by containers outside the simulated apps (the removal's 409).
+        self.removal_in_progress = False
+        self.install_failure: str | None = None
+        self.pinned_images: dict[str, str] = {}
 
     # ------------------------------------------------------------------ faults
 
@@ -50,7 +57,8 @@ class SimNode:
         if kind in TRANSPORT_FAULTS:
             self.transport_fault = kind
             self.slow_ms = int(params.get("latency_ms", params.get("ms", 2000))) if kind == "slow" else 0
-            if kind == "hang":
+            self.fault_params = dict(params)
+            if kind in ("hang", "drip"):
                 self.release = asyncio.Event()
         elif kind == "dos":
             self.dos = (int(params.get("dosState", 100)),
@@ -59,6 +67,8 @@ class SimNode:
             self.frozen_confirm = self.last_confirmed_height(ignore_freeze=True)
         elif kind == "behind":
             self.behind = int(params.get("blocks", 50))
+        elif kind == "garbage":
+            self.garbage = params.get("value", 1e20)
         else:
             raise ValueError(f"unknown fault kind {kind!r}")
         self.cache.clear()  # a world event, not a request: make it visible at once
@@ -66,6 +76,8 @@ class SimNode:
     def clear_faults(self) -> None:
         self.transport_fault = None
         self.slow_ms = 0
+        self.fault_params = {}
+        self.garbage = None
         self.release.set()
         self.dos = None
         self.frozen_confirm = None
@@ -81,6 +93,8 @@ class SimNode:
             active.append("unconfirmed")
         if self.behind:
             active.append("behind")
+        if self.garbage is not None:
+            active.append("garbage")
         return active
 
     # ------------------------------------------------------------------ chain view
@@ -105,6 +119,13 @@ class SimNode:
     def uptime(self) -> int:
         return self.id.uptime_offset_s + int(time.monotonic() - self.started)
 
+    def reported_height(self):
+        """The height the node tells (the garbage fault makes it a number no column holds)."""
+        return self.height() if self.garbage is None else self.garbage
+
+    def reported_uptime(self):
+        return self.uptime() if self.garbage is None else self.garbage
+
     # ------------------------------------------------------------------ read-outs (FluxOS shapes)
 
     def fluxnode_status(self) -> dict:
@@ -125,7 +146,7 @@ class SimNode:
 
     def daemon_info(self) -> dict:
         return {"version": 9000150, "protocolversion": 170021, "walletversion": 60000,
-                "blocks": self.height(), "timeoffset": 0,
+                "blocks": self.reported_height(), "timeoffset": 0,
                 "connections": len(self.id.peers_out) + len(self.id.peers_in), "proxy": "",
                 "difficulty": 48_213.5, "testnet": False, "keypoololdest": 0, "keypoolsize": 0,
                 "paytxfee": 0, "relayfee": 1e-06, "errors": ""}
@@ -267,6 +288,18 @@ class SimNode:
         for container in order:
             getattr(container, method)(at)
         return f"Application {app.name} {past}"
+
+    def image_user(self, repotag: str, except_app: str) -> str | None:
+        """Id of another container on this node using the image, if any (docker's 409)."""
+        if repotag in self.pinned_images:
+            return self.pinned_images[repotag]
+        for app in self.apps.values():
+            if app.name == except_app:
+                continue
+            for container in app.containers.values():
+                if container.spec["repotag"] == repotag:
+                    return container.id
+        return None
 
     def remove_app(self, appname: str) -> None:
         app = self.app(appname)

@@ -20,6 +20,7 @@ from aiohttp import web
 from fluxpanel.fluxos import identity
 from tests.sim.fluxnode_apps import DockerError, docker_time, now_ms, parse_since_ms
 from tests.sim.fluxnode_auth import signature_ok
+from tests.sim.fluxnode_http import NodeStream
 
 UNAUTHORIZED = {"status": "error",
                 "data": {"code": 401, "name": "Unauthorized", "message": "Unauthorized. Access denied."}}
@@ -143,7 +144,7 @@ def flux_nodetier(ctx):
 
 
 def flux_uptime(ctx):
-    return ok(ctx.node.uptime())
+    return ok(ctx.node.reported_uptime())
 
 
 def flux_id(ctx):
@@ -205,7 +206,7 @@ def daemon_getfluxnodestatus(ctx):
 
 
 def daemon_getblockcount(ctx):
-    return ok(ctx.node.height())
+    return ok(ctx.node.reported_height())
 
 
 def daemon_getinfo(ctx):
@@ -336,6 +337,23 @@ COMPONENT_KEYS = ("name", "description", "repotag", "ports", "domains", "environ
 APP_NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$")
 
 
+# The enterprise app owners of FluxOS's helpers/enterprisenodes.json (845aa9b), written out here
+# rather than imported so the simulator does not share the panel's reading of that file.
+SIM_ENTERPRISE_OWNERS = frozenset({
+    "15ULw4JU6wqGESRYU3z3MjFETqLN3sA9Gn", "16FPpesA783sYXXSUf9grXKaj3KN3EeLK3",
+    "1GM41a9A4rH8CCkCyzDRahHUccuTRLhoDe",
+})
+
+
+def _js_boolean(value):
+    """serviceHelper.ensureBoolean, independently: None stands for `undefined`."""
+    if value in ("true", "1") or value is True or (type(value) in (int, float) and value == 1):
+        return True
+    if value in ("false", "0") or value is False or (type(value) in (int, float) and value == 0):
+        return False
+    return None
+
+
 def format_spec(spec: dict) -> dict:
     """A light stand-in for specificationFormatter (v8 key order, unknown keys dropped)."""
     if not isinstance(spec, dict) or spec.get("version") != 8:
@@ -344,6 +362,14 @@ def format_spec(spec: dict) -> dict:
     if missing:
         raise ValueError(f"Missing Flux App specification parameter {missing[0]}")
     out = {key: spec[key] for key in SPEC_KEYS if key in spec}
+    # FluxOS runs serviceHelper.ensureBoolean on datacenter and leaves out what is not a boolean.
+    datacenter = _js_boolean(spec.get("datacenter"))
+    out.pop("datacenter", None)
+    if datacenter is not None:
+        if datacenter and spec.get("owner") not in SIM_ENTERPRISE_OWNERS:
+            raise ValueError("Datacenter requirement is only available for enterprise app owners.")
+        out = {key: (datacenter if key == "datacenter" else out[key])
+               for key in SPEC_KEYS if key in out or key == "datacenter"}
     out["compose"] = [{key: component.get(key) for key in COMPONENT_KEYS}
                       for component in spec["compose"]]
     name = out["name"]
@@ -548,20 +574,56 @@ def apps_lifecycle(ctx):
 
 
 async def _stream_json(ctx, steps, final=None):
-    response = web.StreamResponse(headers={"Content-Type": "application/json; charset=utf-8"})
-    await response.prepare(ctx.request)
+    """FluxOS's streamed JSON: objects back to back, each flushed (and gzipped) as written."""
+    stream = await NodeStream(ctx.request, "application/json").start()
     for step in steps:
-        await response.write(dumps(step))
+        await stream.write(dumps(step))
         await asyncio.sleep(ctx.fleet.stream_delay_s)
     if final is not None:
-        await response.write(dumps(final))
-    await response.write_eof()
-    return response
+        await stream.write(dumps(final))
+    return await stream.end()
 
 
-def _component_steps(app, verb: str):
-    for container in app.containers.values():
-        yield container, {"status": f"{verb} Flux App {container.name}..."}
+def _image_error(repotag: str, user_id: str) -> dict:
+    """What dockerode throws when the image is still used by another container (HTTP 409)."""
+    return err(f'(HTTP code 409) conflict - conflict: unable to remove repository reference '
+               f'"{repotag}" (must force) - container {user_id[:12]} is using its referenced '
+               f'image {hashlib.sha256(repotag.encode()).hexdigest()[:12]} ', "Error")
+
+
+def removal_steps(node, app, *, cleanup: bool = False) -> list:
+    """appUninstaller.removeAppLocally → hardUninstallComponent per component (reversed), with the
+    non-fatal image error where another container on the node uses the same image."""
+    steps = []
+    for container in reversed(list(app.containers.values())):
+        c = f"component {container.spec['name']}"
+        name = container.spec["name"]
+        steps += [{"status": f"Stopping Flux App Component {name}..."},
+                  {"status": f"Flux App Component {name} stopped"},
+                  {"status": f"Removing Flux App component {name} container..."},
+                  {"status": f"Flux App component {name} container removed"},
+                  {"status": f"Denying {c} ports..."}, {"status": f"Ports of {c} denied"},
+                  {"status": f"Unmounting volume of {c}..."}, {"status": f"Volume of {c} unmounted"},
+                  {"status": f"Cleaning up {c} data..."}, {"status": f"Data of {c} cleaned"},
+                  {"status": "Adjusting crontab..."}, {"status": "Crontab Adjusted."},
+                  {"status": f"Cleaning up data volume of {c}..."}, {"status": f"Volume of {c} cleaned"},
+                  {"status": f"Removing Flux App component {name} image..."}]
+        user = node.image_user(container.spec["repotag"], app.name)
+        if user is not None:
+            steps.append(_image_error(container.spec["repotag"], user))
+        steps += [{"status": f"Flux App component {name} image operations done"},
+                  {"status": f"Flux App component {name} of {app.name} was successfully removed"}]
+    steps += [{"status": "Cleaning up docker network..."}, {"status": "Docker network cleaned"},
+              {"status": "Cleaning up database..."}, {"status": "Database cleaned"},
+              msg(f"Removal step done. Result: Flux App {app.name} was successfuly removed")]
+    return steps
+
+
+def _busy(node):
+    if node.removal_in_progress:
+        return {"status": "warning",
+                "data": {"message": "Another application is undergoing removal. Removal not possible."}}
+    return None
 
 
 async def apps_appremove(ctx):
@@ -576,21 +638,15 @@ async def apps_appremove(ctx):
     if ensure_bool(ctx.param(2, "global", False)):
         ctx.fleet.fan_out(ctx.node, appname, "appremove", ctx.zelidauth, "true" if force else "false")
         return msg(f"{appname} queried for global reinstallation")
+    busy = None if force else _busy(ctx.node)
+    if busy:
+        return await _stream_json(ctx, [busy])
     try:
         app = ctx.node.app(appname)
     except DockerError as exc:
-        return err(str(exc))
-    steps = [{"status": "Removing Flux App..."}]
-    for container in app.containers.values():
-        steps += [{"status": f"Stopping Flux App {container.name}..."},
-                  {"status": f"Flux App {container.name} stopped."},
-                  {"status": f"Removing Flux App {container.name} container..."},
-                  {"status": f"Flux App {container.name} container removed."},
-                  {"status": f"Unmounting volume of {container.name}..."},
-                  {"status": f"Volume of {container.name} unmounted."}]
-    steps.append({"status": "Cleaning up database..."})
+        return await _stream_json(ctx, [err(str(exc), "Error")])
+    steps = removal_steps(ctx.node, app)
     ctx.node.remove_app(app.name)
-    steps.append({"status": f"Flux App {app.name} was successfully removed"})
     return await _stream_json(ctx, steps)
 
 
@@ -611,14 +667,30 @@ async def apps_redeploy(ctx):
         return err(str(exc))
     if app.restore_running:
         await asyncio.sleep(HANG_FOREVER_S)  # FluxOS returns without ever answering
-    steps = [{"status": f"Starting {mode} redeploy of {app.name}..."}]
+    busy = _busy(ctx.node)
+    if busy:
+        return await _stream_json(ctx, [{"status": "warning",
+                                         "data": {"message": "Another application is undergoing removal"}}])
+    steps = []
     for container in app.containers.values():
-        steps += [{"status": f"Stopping Flux App {container.name}..."},
-                  {"status": f"Removing Flux App {container.name} container..."},
-                  {"status": f"Creating Flux App {container.name} container..."},
-                  {"status": f"Starting Flux App {container.name}..."}]
+        steps += [{"status": f"Stopping Flux App Component {container.spec['name']}..."},
+                  {"status": f"Removing Flux App component {container.spec['name']} container..."}]
+    steps.append(msg("Application removed. Awaiting installation..." if force
+                     else "Application softly removed. Awaiting installation..."))
+    failure = ctx.node.install_failure
+    if failure:
+        # appInstaller.registerAppLocally's catch: the error, the removal notice, then the
+        # clean-up removal, whose own success closes the stream.
+        steps += [{"status": f"Pulling component {c.spec['name']} image..."} for c in app.containers.values()]
+        steps += [err(failure, "Error"), err(f"Error occured. Initiating Flux App {app.name} removal")]
+        steps += removal_steps(ctx.node, app)
+        ctx.node.remove_app(app.name)
+        return await _stream_json(ctx, steps)
+    for container in app.containers.values():
+        steps += [{"status": f"Creating Flux App component {container.spec['name']} container..."},
+                  {"status": f"Starting Flux App component {container.spec['name']}..."}]
     ctx.fleet.redeploy_local(ctx.node, app.name, force)
-    return await _stream_json(ctx, steps, msg(f"Flux App {app.name} successfully redeployed"))
+    return await _stream_json(ctx, steps, msg(f"Flux App {app.name} successfully installed and launched"))
 
 
 async def apps_redeploycomponent(ctx):

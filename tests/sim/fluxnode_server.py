@@ -6,7 +6,9 @@ path (segments are URL-decoded one by one, so `%2F` stays inside a parameter as 
 
 Per node it also reproduces FluxOS's apicache (replies cached by URL whatever the caller, bypassed
 by `x-apicache-bypass` / `x-apicache-force-fetch`) and the injected faults:
-down (connection reset), hang, slow, HTTP 500, malformed JSON, DOS, stopped confirming, behind.
+down (connection reset), hang, slow, HTTP 500, malformed JSON, huge (a 300 MB answer), drip (one
+byte every 2 s, in the body or the headers), garbage (numbers no column holds), DOS, stopped
+confirming, behind. Replies are compressed like FluxOS's (fluxnode_http).
 Admin endpoints under `/_sim/` drive faults and the chain from outside the process.
 """
 
@@ -24,8 +26,11 @@ from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 
+from tests.sim import fluxnode_exec as execs
+from tests.sim import fluxnode_faults as faults
 from tests.sim import fluxnode_files as files
 from tests.sim import fluxnode_routes as r
+from tests.sim.fluxnode_http import finish
 from tests.sim.fluxnode_node import SimNode
 from tests.sim.fluxnode_world import TEAM_IDS, Chain, make_catalogue, make_identity
 
@@ -106,12 +111,13 @@ ROUTES = {
     ("apps", "appendbackuptask"): (files.apps_appendbackuptask, 0),
     ("apps", "appendrestoretask"): (files.apps_appendrestoretask, 0),
     ("ioutils", "fileupload"): (files.ioutils_fileupload, 0),
+    ("apps", "appexec"): (execs.apps_appexec, 0),
 }
 POST_ROUTES = {("id", "verifylogin"), ("id", "checkprivilege"), ("id", "logoutspecificsession"),
                ("apps", "verifyappregistrationspecifications"), ("apps", "verifyappupdatespecifications"),
                ("apps", "calculatefiatandfluxprice"), ("apps", "calculateprice"),
                ("apps", "appregister"), ("apps", "appupdate"), ("apps", "appendbackuptask"),
-               ("apps", "appendrestoretask"), ("ioutils", "fileupload")}
+               ("apps", "appendrestoretask"), ("ioutils", "fileupload"), ("apps", "appexec")}
 MALFORMED = b'{"status":"success","data":{"version":'
 
 
@@ -198,7 +204,7 @@ class Fleet:
         for index in list(entry.nodes):
             await asyncio.sleep(self.global_delay_s)
             target = self.node(index)
-            if target.transport_fault in ("down", "hang", "http500", "malformed"):
+            if target.transport_fault in ("down", "hang", "http500", "malformed", "huge", "drip"):
                 continue
             if not target.auth.authorize(header, "appownerabove", int(time.time() * 1000),
                                          app_owner=entry.spec["owner"]):
@@ -276,6 +282,8 @@ class Fleet:
                 return web.Response(body=MALFORMED, content_type="application/json")
             if fault == "slow":
                 await asyncio.sleep(node.slow_ms / 1000)
+            if fault in faults.BODY_FAULTS:
+                return await faults.serve(fault, request, node)
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
 
@@ -298,7 +306,8 @@ class Fleet:
             cache_key = request.raw_path[len(f"/n/{node.index}"):]
             hit = node.cache.get(cache_key)
             if hit is not None and hit[0] > time.monotonic():
-                return web.Response(body=hit[1], content_type="application/json", charset="utf-8")
+                return await finish(request, web.Response(body=hit[1], content_type="application/json",
+                                                          charset="utf-8"))
 
         query = dict(parse_qsl(query_text, keep_blank_values=True)) if query_text else {}
         ctx = r.Ctx(self, node, request, request.method, segments, query)
@@ -312,11 +321,12 @@ class Fleet:
         if result is None:
             return web.Response(status=204)
         if isinstance(result, web.StreamResponse):
-            return result
+            return await finish(request, result)
         body = r.dumps(result)
         if cache_key is not None:
             node.cache[cache_key] = (time.monotonic() + ttl, body)
-        return web.Response(body=body, content_type="application/json", charset="utf-8")
+        return await finish(request, web.Response(body=body, content_type="application/json",
+                                                  charset="utf-8"))
 
     # ------------------------------------------------------------------ admin API
 

@@ -29,9 +29,18 @@ from tests.sim import worldstate_rules as rules
 from tests.sim.worldstate_engine import Engine, EntityRecord, Options
 from tests.sim.worldstate_http import create_app
 
-__all__ = ["WorldStateDouble", "Options", "main"]
+__all__ = ["WorldStateDouble", "Options", "loopback_client", "main"]
 
 T = TypeVar("T")
+
+
+def loopback_client(base_url: str, **kwargs: Any):
+    """A WorldStateClient that may call the double on loopback (the client refuses private
+    addresses by default, like the panel in production)."""
+    from apps.worldstate.client import WorldStateClient
+
+    kwargs.setdefault("allow_private", True)
+    return WorldStateClient(base_url, **kwargs)
 
 
 class WorldStateDouble:

@@ -116,6 +116,13 @@ class Options:
     max_batch_delete: int = 10000
     metrics_interval: float = 2.0
     fail_publish: bool = False  # simulate JetStream being unreachable
+    # A hostile engine (tests/sim/worldstate_faults.py): which fault, on which paths.
+    fault: str | None = None
+    fault_path: str = r"/api/.*"
+    fault_location: str = ""
+    fault_body: str = ""
+    fault_size: int = 300 * 1024 * 1024
+    fault_interval: float = 2.0
 
 
 class Engine:

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from tests.sim import worldstate_rules as rules
 from tests.sim.worldstate_engine import Engine, PublishError
+from tests.sim.worldstate_faults import hostile_faults
 from tests.sim.worldstate_ingest import get_events, publish_batch, publish_event
 from tests.sim.worldstate_serde import (
     U64_MAX,
@@ -296,7 +297,7 @@ async def delete_connector_token(request: web.Request) -> web.Response:
 
 def create_app(engine: Engine) -> web.Application:
     # Bodies are read in full and size-checked by hand, so lift aiohttp's own 1 MiB cap.
-    app = web.Application(middlewares=[framework_rejections], client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[hostile_faults, framework_rejections], client_max_size=64 * 1024 * 1024)
     app[ENGINE_KEY] = engine
     hub = Hub(engine)
     app.on_startup.append(hub.start)

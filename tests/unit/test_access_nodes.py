@@ -18,11 +18,10 @@ def objects(personas):
 
 CASES = [
     Case("nodes:fleet", "get", Role.VIEWER),
-    Case("nodes:poll", "get", Role.VIEWER),
     Case("nodes:settings", "get", Role.VIEWER),
     Case("nodes:detail", "get", Role.VIEWER, lambda o: {"pk": o["node"]}),
-    # An unreachable node still renders its tab (with the reason), so viewers get 200.
-    Case("nodes:live", "get", Role.VIEWER, lambda o: {"pk": o["node"], "section": "diagnostics"}),
+    # The page's live tab (?section=…): an unreachable node still renders it (with the reason).
+    Case("nodes:detail", "get", Role.VIEWER, lambda o: {"pk": o["node"]}, {"section": "daemon"}),
     Case("nodes:register", "post", Role.MANAGER, data={"nodes": "203.0.113.9"}),
     Case("nodes:register_owner", "post", Role.MANAGER, data={"owner": "1abc"}),
     Case("nodes:sweep_now", "post", Role.OPERATOR),

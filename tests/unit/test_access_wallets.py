@@ -11,18 +11,19 @@ from django.utils import timezone
 from apps.accounts.models import Role
 from apps.nodes.models import Node
 from apps.wallets.models import AppOwnerAuthorisation, NodeSession, SigningRequest
-from apps.wallets.sessions import VAULT_PURPOSE
+from apps.wallets.node_sessions import VAULT_PURPOSE
 from fluxpanel import vault
 from tests.access import PERSONAS, Case, check_case
 from tests.sim import keys
 
 # Public or personal, each tested on its own: the sign-in page and its challenge endpoints
-# (bound to the browser session) in test_wallets_challenges, ZelCore's callbacks there and in
-# test_wallets_requests, the icon below, and unlinking one's own ZelID in test_wallets_challenges.
+# (bound to the browser) in tests/unit/wallets/test_challenges.py and test_challenge_limits.py,
+# ZelCore's callbacks there and in test_requests.py, the icon below, and unlinking one's own ZelID
+# in test_challenges.py.
 NOT_TEAM_VIEWS = {
     "wallets:icon", "wallets:signin", "wallets:signin_next", "wallets:challenge_submit",
-    "wallets:challenge_poll", "wallets:challenge_callback", "wallets:request_callback",
-    "wallets:identity_remove",
+    "wallets:challenge_poll", "wallets:challenge_callback", "wallets:challenge_qr",
+    "wallets:request_callback", "wallets:identity_remove",
 }
 
 DEAD_NODE = "http://127.0.0.1:1/n/0"  # refuses at once: a logout there fails fast
@@ -40,7 +41,8 @@ def objects(personas):
         expires_at=timezone.now() + timedelta(hours=1))
     request = SigningRequest.objects.create(
         team=personas.team, kind="app_owner", zelid=keys.USER.zelid, zelid_key=keys.USER.zelid,
-        purpose="test", created_by=personas.manager, expires_at=later)
+        purpose="test", created_by=personas.manager, expires_at=later,
+        message="1700000000000" + "a" * 40, message_at=timezone.now())
     return {"node": node.pk, "session": session.pk, "authorisation": authorisation.pk,
             "request": request.pk}
 
@@ -51,7 +53,6 @@ CASES = [
     Case("wallets:bind", "get", Role.VIEWER),
     Case("wallets:bind_next", "post", Role.VIEWER),
     Case("wallets:sessions", "get", Role.VIEWER),
-    Case("wallets:node_sessions", "get", Role.VIEWER, lambda o: {"pk": o["node"]}),
     Case("wallets:prepare_login", "post", Role.OPERATOR, data={"zelid": keys.USER.zelid}),
     Case("wallets:renew_all", "post", Role.OPERATOR),
     Case("wallets:session_logout", "post", Role.OPERATOR, lambda o: {"pk": o["session"]}),
@@ -63,6 +64,7 @@ CASES = [
     Case("wallets:request_sign", "post", Role.OPERATOR, lambda o: {"pk": o["request"]},
          ok_statuses=(400,)),
     Case("wallets:request_poll", "post", Role.OPERATOR, lambda o: {"pk": o["request"]}),
+    Case("wallets:request_qr", "get", Role.OPERATOR, lambda o: {"pk": o["request"]}),
     Case("wallets:request_decline", "post", Role.OPERATOR, lambda o: {"pk": o["request"]}),
     Case("wallets:request_cancel", "post", Role.OPERATOR, lambda o: {"pk": o["request"]}),
     Case("wallets:sign", "get", Role.OPERATOR),

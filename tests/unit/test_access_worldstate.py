@@ -34,7 +34,6 @@ CASES = [
     Case("worldstate:bridge_publish", "post", Role.MANAGER, on_engine),
     Case("worldstate:entities", "get", Role.VIEWER, on_engine, {"prefix": "team-a/"}),
     Case("worldstate:entity", "get", Role.VIEWER, on_engine, {"id": "team-a/x"}),
-    Case("worldstate:entity_poll", "get", Role.VIEWER, on_engine, {"id": "team-a/x"}),
     Case("worldstate:publish", "post", Role.OPERATOR, on_engine,
          {"entity_id": "team-a/x", "properties": '{"status": "new"}', "stream": "panel.manual",
           "source": "test"}),
@@ -78,3 +77,16 @@ def test_refused_writes_never_reach_the_engine(persona, personas, client_as, dou
     assert double.entity_count() == 2
     assert double.call(lambda engine: engine.entities["team-a/x"].properties) == {"status": "ok"}
     assert double.call(lambda engine: engine.config["body_size_limit_single_bytes"]) == 1048576
+
+
+@pytest.mark.parametrize("persona,status", [("viewer", 200), ("outsider", 404)])
+def test_the_entity_pages_htmx_poll_has_the_pages_access(persona, status, personas, client_as, double):
+    """The live part is the entity page's own URL asked by htmx (no separate poll URL)."""
+    from django.urls import reverse
+
+    pk = objects(personas, double)["engine"]
+    response = client_as(persona).get(reverse("worldstate:entity", args=[pk]), {"id": "team-a/x"},
+                                      HTTP_HX_REQUEST="true")
+    assert response.status_code == status
+    if status == 200:
+        assert b'id="entity-live"' in response.content and b"<html" not in response.content

@@ -14,6 +14,16 @@ from fluxpanel.fluxos.client import NodeClient
 from tests.sim import keys
 from tests.sim.fluxnode import SimFleet
 
+
+class SimClient(NodeClient):
+    """A NodeClient allowed to call loopback, where the simulator listens (a real client refuses
+    private addresses unless told otherwise)."""
+
+    def __init__(self, base_url: str, **options):
+        options.setdefault("allow_private", True)
+        super().__init__(base_url, **options)
+
+
 FAST = {"stream_delay_ms": 5, "logpoll_ms": 20, "global_cmd_delay_ms": 2}
 
 
@@ -26,7 +36,7 @@ def fleet():
 
 @pytest.fixture
 def client(fleet):
-    return NodeClient(fleet.url(1), timeout=(2, 5))
+    return SimClient(fleet.url(1), timeout=(2, 5))
 
 
 def node_with_app(fleet, min_components: int = 1):
@@ -54,7 +64,7 @@ def stateless_auth(key: keys.TestKey, *, age_ms: int = 0) -> dict:
 
 def login(fleet, index: int, key: keys.TestKey, **client_options) -> NodeClient:
     """A real login on one node: phrase from the node, signed, verified; returns a client using it."""
-    plain = NodeClient(fleet.url(index), **client_options)
+    plain = SimClient(fleet.url(index), **client_options)
     phrase = plain.login_phrase()
     signature = key.sign(phrase)
     plain.verify_login(key.zelid, phrase, signature)

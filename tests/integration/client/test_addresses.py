@@ -9,6 +9,7 @@ from fluxpanel.fluxos.client import (
     component_name,
     parse_node_address,
 )
+from tests.integration.client.conftest import SimClient
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_location_records_keep_the_port_only_off_the_default():
 
 def test_tls_verification_can_only_be_turned_off_for_https():
     with pytest.raises(ValueError):
-        NodeClient("http://1.2.3.4:16127", verify_tls=False)
+        SimClient("http://1.2.3.4:16127", verify_tls=False)
     insecure = NodeClient.for_address("1.2.3.4", https=True, verify_tls=False)
     assert insecure.base_url == "https://1.2.3.4:16128"
     assert insecure.verify_tls is False
@@ -59,7 +60,7 @@ def test_tls_verification_can_only_be_turned_off_for_https():
 
 
 def test_path_parameters_are_url_encoded_and_components_named_component_app():
-    client = NodeClient("http://127.0.0.1:9/n/3/")
+    client = SimClient("http://127.0.0.1:9/n/3/")
     url = client.path_url("apps", "getfolderinfo", "app", "web", "appdata/sub dir", None, "ignored")
     assert url == "http://127.0.0.1:9/n/3/apps/getfolderinfo/app/web/appdata%2Fsub%20dir"
     assert component_name("web", "shop1") == "web_shop1"
@@ -69,9 +70,9 @@ def test_path_parameters_are_url_encoded_and_components_named_component_app():
 
 
 def test_zelidauth_goes_out_in_its_json_form():
-    client = NodeClient("http://127.0.0.1:9", zelidauth={"loginPhrase": "p", "zelid": "1z", "signature": "s+/="})
+    client = SimClient("http://127.0.0.1:9", zelidauth={"loginPhrase": "p", "zelid": "1z", "signature": "s+/="})
     assert client.zelidauth == '{"zelid":"1z","signature":"s+/=","loginPhrase":"p"}'
-    assert NodeClient("http://127.0.0.1:9", zelidauth="raw").zelidauth == "raw"
+    assert SimClient("http://127.0.0.1:9", zelidauth="raw").zelidauth == "raw"
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -82,8 +83,8 @@ def test_self_signed_https_needs_the_explicit_option():
     with SimFleet(nodes=2, tls=True) as sim:
         assert sim.url(1).startswith("https://")
         with pytest.raises(NodeUnreachable, match="TLS"):
-            NodeClient(sim.url(1)).version()
-        assert NodeClient(sim.url(1), verify_tls=False).version()
+            SimClient(sim.url(1)).version()
+        assert SimClient(sim.url(1), verify_tls=False).version()
 
 
 def test_one_pooled_session_per_thread():

@@ -10,12 +10,11 @@ from fluxpanel.fluxos.client import (
     BadResponse,
     FluxClientError,
     FluxError,
-    NodeClient,
     NodeTimeout,
     NodeUnreachable,
     Unauthorized,
 )
-from tests.integration.client.conftest import requests_seen
+from tests.integration.client.conftest import SimClient, requests_seen
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def faulty(fleet):
     """Inject a fault on node 6 for one test, always cleared afterwards."""
     def inject(kind, **params):
         fleet.inject(6, kind, **params)
-        return NodeClient(fleet.url(6), timeout=(1, 0.5))
+        return SimClient(fleet.url(6), timeout=(1, 0.5))
 
     yield inject
     fleet.clear(6)
@@ -40,13 +39,13 @@ def test_closed_port_is_unreachable():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(NodeUnreachable) as info:
-        NodeClient(f"http://127.0.0.1:{port}", timeout=(1, 1)).version()
+        SimClient(f"http://127.0.0.1:{port}", timeout=(1, 1)).version()
     assert str(port) in info.value.url
 
 
 def test_unresolvable_host_is_unreachable():
     with pytest.raises(NodeUnreachable):
-        NodeClient("http://node.invalid:16127", timeout=(1, 1)).version()
+        SimClient("http://node.invalid:16127", timeout=(1, 1)).version()
 
 
 def test_down_node_resets_connections_and_gets_are_retried(fleet, faulty):
@@ -81,8 +80,8 @@ def test_hanging_node_times_out_without_retry(fleet, faulty):
 def test_slow_node_times_out_or_answers_with_enough_time(fleet, faulty):
     faulty("slow", latency_ms=700)
     with pytest.raises(NodeTimeout):
-        NodeClient(fleet.url(6), timeout=(1, 0.3)).version()
-    assert NodeClient(fleet.url(6), timeout=(1, 3)).version()
+        SimClient(fleet.url(6), timeout=(1, 0.3)).version()
+    assert SimClient(fleet.url(6), timeout=(1, 3)).version()
 
 
 def test_http_500_without_envelope_is_a_bad_response(faulty):
@@ -100,7 +99,7 @@ def test_malformed_json_is_a_bad_response(faulty):
 
 def test_unknown_route_is_a_bad_response(fleet):
     with pytest.raises(BadResponse) as info:
-        NodeClient(fleet.url(1))._get("flux", "nosuchroute")
+        SimClient(fleet.url(1))._get("flux", "nosuchroute")
     assert info.value.http_status == 404
 
 
@@ -120,7 +119,7 @@ def test_json_that_is_not_an_envelope_is_a_bad_response(fleet):
 def test_flux_errors_keep_code_name_message(fleet, faulty):
     faulty("dos", dosState=100, dosMessage="DOS reason")
     with pytest.raises(FluxError) as info:
-        NodeClient(fleet.url(6)).login_phrase()
+        SimClient(fleet.url(6)).login_phrase()
     error = info.value
     assert (error.code, error.name, error.message) == (100, "DOS", "DOS reason")
     assert not isinstance(error, Unauthorized)
@@ -141,20 +140,20 @@ def test_data_faults_show_in_node_status(fleet, faulty):
     assert client.dos_state()["dosState"] == 100
     fleet.clear(6)
     faulty("behind", blocks=40)
-    assert fleet.fleet.chain.height() - NodeClient(fleet.url(6)).block_count() in (40, 41)
+    assert fleet.fleet.chain.height() - SimClient(fleet.url(6)).block_count() in (40, 41)
     fleet.clear(6)
     faulty("unconfirmed")
-    frozen = NodeClient(fleet.url(6)).flux_node_status()["last_confirmed_height"]
+    frozen = SimClient(fleet.url(6)).flux_node_status()["last_confirmed_height"]
     fleet.advance_blocks(400)
-    status = NodeClient(fleet.url(6)).flux_node_status()
+    status = SimClient(fleet.url(6)).flux_node_status()
     assert status["last_confirmed_height"] == frozen
     assert status["status"] == "EXPIRED"
     fleet.clear(6)
-    assert NodeClient(fleet.url(6)).flux_node_status()["status"] == "CONFIRMED"
+    assert SimClient(fleet.url(6)).flux_node_status()["status"] == "CONFIRMED"
 
 
 def test_cached_reads_and_fresh_reads(fleet):
-    client = NodeClient(fleet.url(2))
+    client = SimClient(fleet.url(2))
     first = client.block_count()
     fleet.call(lambda: fleet.fleet.chain.advance(3))  # no cache flush: the node keeps its 30 s cache
     assert client.block_count() == first

@@ -1,6 +1,6 @@
 """Public node/health endpoints against the simulator (reference §9)."""
 
-from fluxpanel.fluxos.client import NodeClient
+from tests.integration.client.conftest import SimClient
 
 
 def test_versions_tiers_and_uptime(fleet, client):
@@ -52,7 +52,7 @@ def test_peers_geolocation_dos(fleet, client):
 
 def test_apps_running_installed_usage(fleet):
     index = next(i for i in range(12) if fleet.node(i).apps)
-    client = NodeClient(fleet.url(index))
+    client = SimClient(fleet.url(index))
     node = fleet.node(index)
     installed = client.installed_apps()
     assert sorted(spec["name"] for spec in installed) == sorted(node.apps)

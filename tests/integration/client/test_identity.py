@@ -5,8 +5,14 @@ import time
 
 import pytest
 
-from fluxpanel.fluxos.client import FluxError, NodeClient, NodeTimeout, Unauthorized
-from tests.integration.client.conftest import admin_key, login, requests_seen, stateless_auth
+from fluxpanel.fluxos.client import FluxError, NodeTimeout, Unauthorized
+from tests.integration.client.conftest import (
+    SimClient,
+    admin_key,
+    login,
+    requests_seen,
+    stateless_auth,
+)
 from tests.sim import keys
 
 
@@ -17,7 +23,7 @@ def test_login_phrase_has_fluxos_shape(client):
 
 
 def test_verify_login_as_user_and_as_admin(fleet):
-    user = NodeClient(fleet.url(2))
+    user = SimClient(fleet.url(2))
     phrase = user.login_phrase()
     data = user.verify_login(keys.USER.zelid, phrase, keys.USER.sign(phrase))
     assert data["message"] == "Successfully logged in"
@@ -30,7 +36,7 @@ def test_verify_login_as_user_and_as_admin(fleet):
 
 
 def test_login_body_goes_out_as_text_plain(fleet):
-    client = NodeClient(fleet.url(3))
+    client = SimClient(fleet.url(3))
     phrase = client.login_phrase()
     client.verify_login(keys.USER.zelid, phrase, keys.USER.sign(phrase))
     method, path, content_type, *_ = requests_seen(fleet, 3)[-1]
@@ -56,7 +62,7 @@ def test_json_content_type_makes_a_raw_body_route_hang_like_fluxos(fleet):
     ],
 )
 def test_login_errors_carry_fluxos_texts(fleet, tamper, message):
-    client = NodeClient(fleet.url(4))
+    client = SimClient(fleet.url(4))
     phrase = client.login_phrase()
     zelid, signature = keys.USER.zelid, keys.USER.sign(phrase)
     if tamper == "bad_signature":
@@ -77,13 +83,13 @@ def test_login_errors_carry_fluxos_texts(fleet, tamper, message):
 
 
 def test_phrases_are_one_time_and_per_node(fleet):
-    client = NodeClient(fleet.url(5))
+    client = SimClient(fleet.url(5))
     phrase = client.login_phrase()
     signature = keys.USER.sign(phrase)
     client.verify_login(keys.USER.zelid, phrase, signature)
     with pytest.raises(FluxError, match="no longer valid"):
         client.verify_login(keys.USER.zelid, phrase, signature)
-    other_phrase = NodeClient(fleet.url(6)).login_phrase()
+    other_phrase = SimClient(fleet.url(6)).login_phrase()
     with pytest.raises(FluxError, match="no longer valid"):
         client.verify_login(keys.USER.zelid, other_phrase, keys.USER.sign(other_phrase))
 
@@ -128,7 +134,7 @@ def test_per_user_reads_bypass_the_url_cache(fleet):
 
 
 def test_check_privilege_reports_roles(fleet):
-    client = NodeClient(fleet.url(10))
+    client = SimClient(fleet.url(10))
     admin_session = login(fleet, 10, admin_key(fleet, 10))
     auth = json.loads(admin_session.zelidauth)
     assert client.check_privilege(auth["zelid"], auth["signature"], auth["loginPhrase"]) == "admin"
@@ -142,9 +148,9 @@ def test_dos_node_refuses_login_phrases_with_code_and_name(fleet):
     fleet.inject(11, "dos", dosState=100, dosMessage="DOS: benchmarks failed")
     try:
         with pytest.raises(FluxError) as info:
-            NodeClient(fleet.url(11)).login_phrase()
+            SimClient(fleet.url(11)).login_phrase()
         assert (info.value.code, info.value.name, info.value.message) == (100, "DOS", "DOS: benchmarks failed")
-        assert NodeClient(fleet.url(11)).emergency_phrase()  # skips the health checks
+        assert SimClient(fleet.url(11)).emergency_phrase()  # skips the health checks
     finally:
         fleet.clear(11)
 
@@ -152,7 +158,7 @@ def test_dos_node_refuses_login_phrases_with_code_and_name(fleet):
 def test_slow_post_is_never_retried(fleet):
     fleet.inject(4, "slow", latency_ms=800)
     try:
-        client = NodeClient(fleet.url(4), timeout=(2, 0.3))
+        client = SimClient(fleet.url(4), timeout=(2, 0.3))
         before = len(requests_seen(fleet, 4))
         with pytest.raises(NodeTimeout):
             client.verify_login(keys.USER.zelid, "x" * 50, "sig")

@@ -4,8 +4,14 @@ import time
 
 import pytest
 
-from fluxpanel.fluxos.client import FluxError, NodeClient, NodeTimeout, Unauthorized
-from tests.integration.client.conftest import FAST, node_with_app, owner_key, stateless_auth
+from fluxpanel.fluxos.client import FluxError, NodeTimeout, Unauthorized
+from tests.integration.client.conftest import (
+    FAST,
+    SimClient,
+    node_with_app,
+    owner_key,
+    stateless_auth,
+)
 from tests.sim import keys
 from tests.sim.fluxnode import SimFleet
 
@@ -18,7 +24,7 @@ def sim():
 
 
 def _owner_client(sim, index, app, **options):
-    return NodeClient(sim.url(index), zelidauth=stateless_auth(owner_key(sim, app)), **options)
+    return SimClient(sim.url(index), zelidauth=stateless_auth(owner_key(sim, app)), **options)
 
 
 def _states(sim, index, app):
@@ -58,7 +64,7 @@ def test_whole_app_commands_act_on_every_component(sim):
 
 def test_lifecycle_needs_app_owner_or_above(sim):
     index, app = node_with_app(sim)
-    stranger = NodeClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
+    stranger = SimClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
     with pytest.raises(Unauthorized):
         stranger.stop_app(app)
     assert set(_states(sim, index, app).values()) == {"running"}
@@ -86,9 +92,9 @@ def test_global_commands_need_a_phrase_under_two_hours(sim):
     owner = owner_key(sim, app)
     stale = stateless_auth(owner, age_ms=3 * 3600 * 1000)
     with pytest.raises(Unauthorized):
-        NodeClient(sim.url(first), zelidauth=stale).stop_app(app, global_=True)
+        SimClient(sim.url(first), zelidauth=stale).stop_app(app, global_=True)
     # a real login on the first node: a stored session there, and a fresh phrase everywhere else
-    plain = NodeClient(sim.url(first))
+    plain = SimClient(sim.url(first))
     phrase = plain.login_phrase()
     signature = owner.sign(phrase)
     plain.verify_login(owner.zelid, phrase, signature)
@@ -107,8 +113,10 @@ def test_remove_streams_progress_and_uninstalls(sim):
     client = _owner_client(sim, index, app)
     with client.remove_app(app) as stream:
         messages = [m["status"] for m in stream]
-    assert messages[0] == "Removing Flux App..."
-    assert messages[-1] == f"Flux App {app} was successfully removed"
+    assert messages[0].startswith("Stopping Flux App Component ")
+    assert messages[-1] == "success"  # removeAppLocally's closing createSuccessMessage
+    assert stream.result == f"Removal step done. Result: Flux App {app} was successfuly removed"
+    assert stream.warnings == []
     assert any(m.startswith("Unmounting volume of") for m in messages)
     assert app not in sim.node(index).apps
     assert index not in sim.app(app).nodes
@@ -123,7 +131,7 @@ def test_components_cannot_be_removed(sim):
 
 def test_remove_unauthorized_raises_from_the_stream(sim):
     index, app = node_with_app(sim)
-    stranger = NodeClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
+    stranger = SimClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
     with pytest.raises(Unauthorized):
         stranger.remove_app(app).read_all()
 
@@ -132,10 +140,12 @@ def test_redeploys_stream_and_end_with_a_success_message(sim):
     index, app = node_with_app(sim)
     client = _owner_client(sim, index, app)
     soft = client.redeploy_app(app).read_all()
-    assert soft[0]["status"].startswith("Starting soft redeploy")
-    assert soft[-1] == {"status": "success", "data": {"message": f"Flux App {app} successfully redeployed"}}
-    hard = client.redeploy_app(app, force=True).read_all()
-    assert hard[0]["status"].startswith("Starting hard redeploy")
+    assert {"status": "success", "data": {"message": "Application softly removed. Awaiting installation..."}} in soft
+    assert soft[-1] == {"status": "success",
+                        "data": {"message": f"Flux App {app} successfully installed and launched"}}
+    with client.redeploy_app(app, force=True) as hard:
+        hard.read_all()
+    assert hard.result == f"Flux App {app} successfully installed and launched"
     component = next(iter(sim.node(index).apps[app].containers))
     last = client.redeploy_component(app, component).read_all()[-1]
     assert last["data"]["message"] == f"Component {component} of {app} redeployed successfully"

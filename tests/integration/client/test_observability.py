@@ -5,15 +5,15 @@ import time
 
 import pytest
 
-from fluxpanel.fluxos.client import FluxError, LogPoll, NodeClient
-from tests.integration.client.conftest import node_with_app, owner_key, stateless_auth
+from fluxpanel.fluxos.client import FluxError, LogPoll
+from tests.integration.client.conftest import SimClient, node_with_app, owner_key, stateless_auth
 
 
 @pytest.fixture
 def target(fleet):
     index, app = node_with_app(fleet)
     component = next(iter(fleet.node(index).apps[app].containers))
-    client = NodeClient(fleet.url(index), zelidauth=stateless_auth(owner_key(fleet, app)))
+    client = SimClient(fleet.url(index), zelidauth=stateless_auth(owner_key(fleet, app)))
     return client, app, component
 
 

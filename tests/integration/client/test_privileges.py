@@ -2,8 +2,9 @@
 
 import pytest
 
-from fluxpanel.fluxos.client import NodeClient, Unauthorized
+from fluxpanel.fluxos.client import Unauthorized
 from tests.integration.client.conftest import (
+    SimClient,
     admin_key,
     login,
     node_with_app,
@@ -21,7 +22,7 @@ def _admin_call(client):
 
 def test_admin_routes_need_a_stored_session_on_that_node(fleet):
     owner = admin_key(fleet, 0)
-    stateless = NodeClient(fleet.url(0), zelidauth=stateless_auth(owner))
+    stateless = SimClient(fleet.url(0), zelidauth=stateless_auth(owner))
     with pytest.raises(Unauthorized) as info:
         _admin_call(stateless)
     assert (info.value.code, info.value.name, info.value.message) == (
@@ -31,7 +32,7 @@ def test_admin_routes_need_a_stored_session_on_that_node(fleet):
     # the same session means nothing on another node
     other = next(i for i in range(1, 12) if fleet.node(i).id.owner != owner.zelid)
     with pytest.raises(Unauthorized):
-        _admin_call(NodeClient(fleet.url(other), zelidauth=session.zelidauth))
+        _admin_call(SimClient(fleet.url(other), zelidauth=session.zelidauth))
 
 
 def test_non_admin_login_is_not_admin(fleet):
@@ -42,10 +43,10 @@ def test_non_admin_login_is_not_admin(fleet):
 def test_app_owner_self_issued_phrase_works_for_two_hours(fleet):
     index, app = node_with_app(fleet)
     owner = owner_key(fleet, app)
-    fresh = NodeClient(fleet.url(index), zelidauth=stateless_auth(owner, age_ms=HOUR))
+    fresh = SimClient(fleet.url(index), zelidauth=stateless_auth(owner, age_ms=HOUR))
     component = next(iter(fleet.node(index).apps[app].containers))
     assert fresh.app_inspect(app, component)["Name"] == f"/flux{component}_{app}"
-    stale = NodeClient(fleet.url(index), zelidauth=stateless_auth(owner, age_ms=2 * HOUR + 60_000))
+    stale = SimClient(fleet.url(index), zelidauth=stateless_auth(owner, age_ms=2 * HOUR + 60_000))
     with pytest.raises(Unauthorized):
         stale.app_inspect(app, component)
 
@@ -53,20 +54,20 @@ def test_app_owner_self_issued_phrase_works_for_two_hours(fleet):
 def test_strangers_and_wrong_signatures_are_refused(fleet):
     index, app = node_with_app(fleet)
     component = next(iter(fleet.node(index).apps[app].containers))
-    stranger = NodeClient(fleet.url(index), zelidauth=stateless_auth(keys.STRANGER))
+    stranger = SimClient(fleet.url(index), zelidauth=stateless_auth(keys.STRANGER))
     with pytest.raises(Unauthorized):
         stranger.app_stats(app, component)
     owner = owner_key(fleet, app)
     forged = stateless_auth(owner)
     forged["signature"] = keys.STRANGER.sign(forged["loginPhrase"])
     with pytest.raises(Unauthorized):
-        NodeClient(fleet.url(index), zelidauth=forged).app_stats(app, component)
+        SimClient(fleet.url(index), zelidauth=forged).app_stats(app, component)
 
 
 def test_node_admin_is_app_owner_or_above(fleet):
     index, app = node_with_app(fleet)
     component = next(iter(fleet.node(index).apps[app].containers))
-    admin = NodeClient(fleet.url(index), zelidauth=stateless_auth(admin_key(fleet, index)))
+    admin = SimClient(fleet.url(index), zelidauth=stateless_auth(admin_key(fleet, index)))
     assert admin.app_top(app, component)["Titles"][0] == "UID"
 
 
@@ -77,17 +78,17 @@ def test_team_ids_are_app_owner_or_above():
     with SimFleet(nodes=6, seed=7, team_ids=(keys.TEAM.zelid, keys.TEAM.zelid), **FAST) as sim:
         index, app = node_with_app(sim)
         component = next(iter(sim.node(index).apps[app].containers))
-        team = NodeClient(sim.url(index), zelidauth=stateless_auth(keys.TEAM))
+        team = SimClient(sim.url(index), zelidauth=stateless_auth(keys.TEAM))
         assert team.app_changes(app, component)
-        phrase = NodeClient(sim.url(index)).login_phrase()
-        data = NodeClient(sim.url(index)).verify_login(keys.TEAM.zelid, phrase, keys.TEAM.sign(phrase))
+        phrase = SimClient(sim.url(index)).login_phrase()
+        data = SimClient(sim.url(index)).verify_login(keys.TEAM.zelid, phrase, keys.TEAM.sign(phrase))
         assert data["privilage"] == "fluxteam"
 
 
 def test_user_privilege_uses_the_sixteen_hour_rule(fleet):
-    young = NodeClient(fleet.url(1), zelidauth=stateless_auth(keys.USER, age_ms=15 * HOUR))
+    young = SimClient(fleet.url(1), zelidauth=stateless_auth(keys.USER, age_ms=15 * HOUR))
     assert young.logged_sessions() == []
-    old = NodeClient(fleet.url(1), zelidauth=stateless_auth(keys.USER, age_ms=17 * HOUR))
+    old = SimClient(fleet.url(1), zelidauth=stateless_auth(keys.USER, age_ms=17 * HOUR))
     with pytest.raises(Unauthorized):
         old.logged_sessions()
 
@@ -99,4 +100,4 @@ def test_eth_identities_work_too(fleet):
 
 def test_privileged_call_without_a_session_fails_before_sending(fleet):
     with pytest.raises(Unauthorized):
-        NodeClient(fleet.url(1)).logged_sessions()
+        SimClient(fleet.url(1)).logged_sessions()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from fluxpanel.fluxos.client import NodeClient, NodeUnreachable
+from fluxpanel.fluxos.client import NodeUnreachable
+from tests.integration.client.conftest import SimClient
 from tests.sim import keys
 from tests.sim.fluxnode import SimFleet
 from tests.sim.fluxnode_apps import now_ms
@@ -27,7 +28,7 @@ def test_same_seed_same_fleet_other_seed_other_fleet():
     with SimFleet(nodes=30, seed=4) as a, SimFleet(nodes=30, seed=4) as b, SimFleet(nodes=30, seed=5) as c:
         assert _fingerprint(a) == _fingerprint(b)
         assert _fingerprint(a) != _fingerprint(c)
-        assert NodeClient(a.url(3)).benchmarks() == NodeClient(b.url(3)).benchmarks()
+        assert SimClient(a.url(3)).benchmarks() == SimClient(b.url(3)).benchmarks()
 
 
 def test_fleet_draws_owners_from_the_test_keys_and_shares_apps():
@@ -44,7 +45,7 @@ def test_ten_thousand_nodes_start_fast():
     started = time.monotonic()
     with SimFleet(nodes=10_000, seed=1) as sim:
         assert time.monotonic() - started < 10
-        assert NodeClient(sim.url(9_999)).flux_node_status()["status"] == "CONFIRMED"
+        assert SimClient(sim.url(9_999)).flux_node_status()["status"] == "CONFIRMED"
         assert len(sim.urls) == 10_000
 
 
@@ -83,7 +84,7 @@ def test_command_line_prints_urls_and_takes_faults_over_http(cli_sim):
     urls = cli_sim
     assert urls[0].endswith("/n/0") and urls[-1].endswith("/n/299")
     base = urls[0].rsplit("/n/", 1)[0]
-    client = NodeClient(urls[42], timeout=(1, 1))
+    client = SimClient(urls[42], timeout=(1, 1))
     assert client.version()
     reply = requests.post(f"{base}/_sim/nodes/42/fault", data=json.dumps({"kind": "down"}), timeout=5)
     assert reply.json()["faults"] == ["down"]

@@ -5,8 +5,14 @@ import time
 
 import pytest
 
-from fluxpanel.fluxos.client import FluxError, NodeClient, Unauthorized
-from tests.integration.client.conftest import FAST, requests_seen, sign_app_message, stateless_auth
+from fluxpanel.fluxos.client import FluxError, Unauthorized
+from tests.integration.client.conftest import (
+    FAST,
+    SimClient,
+    requests_seen,
+    sign_app_message,
+    stateless_auth,
+)
 from tests.sim import keys
 from tests.sim.fluxnode import SimFleet
 
@@ -30,7 +36,7 @@ def _new_spec(owner: str, name: str = "newapp1") -> dict:
 
 
 def test_global_specs_filters_and_one_spec(sim):
-    client = NodeClient(sim.url(0))
+    client = SimClient(sim.url(0))
     specs = client.global_app_specs()
     assert sorted(s["name"] for s in specs) == sim.app_names()
     name = specs[0]["name"]
@@ -45,7 +51,7 @@ def test_global_specs_filters_and_one_spec(sim):
 
 
 def test_locations(sim):
-    client = NodeClient(sim.url(0))
+    client = SimClient(sim.url(0))
     name = sim.app_names()[0]
     records = client.app_location(name)
     assert [r["ip"] for r in records] == [sim.fleet.identity(i).location for i in sim.app(name).nodes]
@@ -55,7 +61,7 @@ def test_locations(sim):
 
 
 def test_verify_specs_price_and_deployment_information(sim):
-    client = NodeClient(sim.url(0))
+    client = SimClient(sim.url(0))
     spec = _new_spec(keys.OWNERS[0].zelid)
     formatted = client.verify_registration_spec(spec)
     assert "extra" not in formatted["compose"][0]
@@ -77,7 +83,7 @@ def test_verify_specs_price_and_deployment_information(sim):
 
 def test_register_signed_by_the_owner(sim):
     owner = keys.OWNERS[1]
-    client = NodeClient(sim.url(0), zelidauth=stateless_auth(keys.USER))  # any user may submit
+    client = SimClient(sim.url(0), zelidauth=stateless_auth(keys.USER))  # any user may submit
     formatted = client.verify_registration_spec(_new_spec(owner.zelid))
     timestamp = int(time.time() * 1000)
     signature = sign_app_message(owner, "fluxappregister", formatted, timestamp)
@@ -87,7 +93,7 @@ def test_register_signed_by_the_owner(sim):
         client.register_app(formatted, timestamp, sign_app_message(keys.STRANGER, "fluxappregister",
                                                                    formatted, timestamp))
     with pytest.raises(Unauthorized):
-        NodeClient(sim.url(0)).with_auth(stateless_auth(keys.USER, age_ms=17 * 3600_000)).register_app(
+        SimClient(sim.url(0)).with_auth(stateless_auth(keys.USER, age_ms=17 * 3600_000)).register_app(
             formatted, timestamp, signature)
 
 
@@ -98,7 +104,7 @@ def test_update_must_be_signed_by_the_current_owner(sim):
     spec = {key: value for key, value in copy.deepcopy(current).items() if key not in ("hash", "height")}
     spec["description"] = "updated"
     spec["owner"] = keys.STRANGER.zelid  # an owner transfer is signed by the old owner
-    client = NodeClient(sim.url(0), zelidauth=stateless_auth(owner))
+    client = SimClient(sim.url(0), zelidauth=stateless_auth(owner))
     formatted = client.verify_update_spec(spec)
     timestamp = int(time.time() * 1000)
     assert len(client.update_app(formatted, timestamp,
@@ -106,3 +112,20 @@ def test_update_must_be_signed_by_the_current_owner(sim):
     with pytest.raises(FluxError, match="does not correspond with Flux App owner"):
         client.update_app(formatted, timestamp,
                           sign_app_message(keys.STRANGER, "fluxappupdate", formatted, timestamp))
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("false", False), (0, False), ("0", False), (False, False), ("yes", None), (None, None), (2, None),
+])
+def test_it_formats_datacenter_the_way_fluxos_does(sim, given, expected):
+    """specificationFormatter runs ensureBoolean on datacenter: what it cannot read is left out."""
+    spec = {**_new_spec(keys.OWNERS[0].zelid), "datacenter": given}
+    formatted = SimClient(sim.url(0)).verify_registration_spec(spec)
+    assert formatted.get("datacenter", None) == expected
+    assert ("datacenter" in formatted) == (expected is not None)
+
+
+def test_it_refuses_datacenter_for_an_owner_who_is_not_an_enterprise_owner(sim):
+    spec = {**_new_spec(keys.OWNERS[0].zelid), "datacenter": "true"}
+    with pytest.raises(FluxError, match="only available for enterprise app owners"):
+        SimClient(sim.url(0)).verify_registration_spec(spec)

@@ -3,8 +3,8 @@
 import pytest
 
 from fluxpanel.fluxos.client import parse_upload_progress
-from fluxpanel.fluxos.client_errors import BadResponse, FluxError, Unauthorized
-from fluxpanel.fluxos.streams import _ValueSplitter, parse_log_poll
+from fluxpanel.fluxos.client.errors import BadResponse, FluxError, Unauthorized
+from fluxpanel.fluxos.client.streams import _ValueSplitter, parse_log_poll
 
 
 def test_splitter_handles_values_cut_anywhere():

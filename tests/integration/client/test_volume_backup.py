@@ -7,9 +7,10 @@ import zipfile
 
 import pytest
 
-from fluxpanel.fluxos.client import FluxError, NodeClient, Unauthorized
+from fluxpanel.fluxos.client import FluxError, Unauthorized
 from tests.integration.client.conftest import (
     FAST,
+    SimClient,
     node_with_app,
     owner_key,
     requests_seen,
@@ -29,7 +30,7 @@ def sim():
 def target(sim):
     index, app = node_with_app(sim)
     component = next(iter(sim.node(index).apps[app].containers))
-    client = NodeClient(sim.url(index), zelidauth=stateless_auth(owner_key(sim, app)))
+    client = SimClient(sim.url(index), zelidauth=stateless_auth(owner_key(sim, app)))
     return client, app, component, index
 
 
@@ -134,9 +135,9 @@ def test_task_errors_and_privileges(sim, target):
     client, app, component, index = target
     with pytest.raises(FluxError, match="No backup jobs"):
         client._task("appendbackuptask", {"appname": app, "backup": [{"component": component}]}, None).read_all()
-    with pytest.raises(FluxError, match="Backup archive for"):
+    with pytest.raises(FluxError, match="Failed to unpack archive file for"):
         client.start_restore(app, [component], source="upload").read_all()
-    stranger = NodeClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
+    stranger = SimClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
     with pytest.raises(Unauthorized):
         stranger.start_backup(app, [component]).read_all()
     with pytest.raises(Unauthorized):

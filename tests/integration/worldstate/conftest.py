@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from apps.worldstate.client import WorldStateClient
-from tests.sim.worldstate import WorldStateDouble
+from tests.sim.worldstate import WorldStateDouble, loopback_client
 
 ADMIN_TOKEN = "admin-secret"
 
@@ -36,13 +36,31 @@ def auth_engine(double_server) -> WorldStateDouble:
 
 
 @pytest.fixture
-def client(engine) -> WorldStateClient:
-    return WorldStateClient(engine.url, timeout=5)
+def internal_service():
+    from tests.integration.worldstate.pages import InternalService
+
+    service = InternalService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def auth_double(double):
+    """The page tests' double (tests/conftest.py) in public mode with an admin token."""
+    from tests.integration.worldstate.pages import ADMIN
+
+    double.reset(auth=True, admin_token=ADMIN)
+    return double
+
+
+@pytest.fixture
+def ws_client(engine) -> WorldStateClient:
+    return loopback_client(engine.url, timeout=5)
 
 
 @pytest.fixture
 def admin_client(auth_engine) -> WorldStateClient:
-    return WorldStateClient(auth_engine.url, admin_token=ADMIN_TOKEN, timeout=5)
+    return loopback_client(auth_engine.url, admin_token=ADMIN_TOKEN, timeout=5)
 
 
 class Raw:

@@ -11,7 +11,7 @@ import requests
 REPO = Path(__file__).resolve().parents[3]
 
 
-def test_cli_prints_url_and_serves_until_terminated():
+def test_it_cli_prints_url_and_serves_until_terminated():
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.sim.worldstate", "--port", "0", "--auth",
          "--admin-token", "cli-secret"],

@@ -40,7 +40,7 @@ def receive(socket, timeout: float = 2.0) -> dict | None:
         return None
 
 
-def test_item09_ws_open_without_auth_and_no_greeting(quiet, raw):
+def test_it_item09_ws_open_without_auth_and_no_greeting(quiet, raw):
     quiet.reset(auth=True, metrics_interval=60)
     socket = connect(quiet, query="?token=ignored")
     try:
@@ -49,7 +49,7 @@ def test_item09_ws_open_without_auth_and_no_greeting(quiet, raw):
         socket.close()
 
 
-def test_item09_ws_empty_subscription_set_gets_everything(quiet, raw):
+def test_it_item09_ws_empty_subscription_set_gets_everything(quiet, raw):
     socket = connect(quiet)
     try:
         raw.post("/api/events", body=event("a", {"x": 1}))
@@ -59,7 +59,7 @@ def test_item09_ws_empty_subscription_set_gets_everything(quiet, raw):
         socket.close()
 
 
-def test_item09_ws_exact_id_or_star_only(quiet, raw):
+def test_it_item09_ws_exact_id_or_star_only(quiet, raw):
     exact, star = connect(quiet, ["b", "a/"]), connect(quiet, ["*"])
     try:
         raw.post("/api/events", body=event("a/x", {"v": 1}))  # no prefix matching
@@ -71,7 +71,7 @@ def test_item09_ws_exact_id_or_star_only(quiet, raw):
         star.close()
 
 
-def test_item09_ws_unsubscribing_last_id_means_all_again(quiet, raw):
+def test_it_item09_ws_unsubscribing_last_id_means_all_again(quiet, raw):
     socket = connect(quiet, ["b"])
     try:
         socket.send(json.dumps({"type": "unsubscribe", "entity_id": "b"}))
@@ -82,7 +82,7 @@ def test_item09_ws_unsubscribing_last_id_means_all_again(quiet, raw):
         socket.close()
 
 
-def test_item09_ws_one_state_update_per_property_even_if_unchanged(quiet, raw):
+def test_it_item09_ws_one_state_update_per_property_even_if_unchanged(quiet, raw):
     raw.post("/api/events", body=event("a", {"x": 1}))
     socket = connect(quiet)
     try:
@@ -96,7 +96,7 @@ def test_item09_ws_one_state_update_per_property_even_if_unchanged(quiet, raw):
         socket.close()
 
 
-def test_item09_ws_entity_deleted_to_everyone_only_if_existed(quiet, raw):
+def test_it_item09_ws_entity_deleted_to_everyone_only_if_existed(quiet, raw):
     raw.post("/api/events", body=event("a", {"x": 1}))
     socket = connect(quiet, ["someone-else"])
     try:
@@ -111,7 +111,7 @@ def test_item09_ws_entity_deleted_to_everyone_only_if_existed(quiet, raw):
         socket.close()
 
 
-def test_item09_ws_metrics_update_every_interval_to_everyone(engine, raw):
+def test_it_item09_ws_metrics_update_every_interval_to_everyone(engine, raw):
     engine.configure(metrics_interval=0.2)
     raw.post("/api/events", body=event("a", {"x": 1}, source="one"))
     raw.post("/api/events", body=event("b", {"x": 1}, source="two"))
@@ -138,7 +138,7 @@ def test_item09_ws_metrics_update_every_interval_to_everyone(engine, raw):
     json.dumps({"type": "hello"}), json.dumps({"type": "subscribe", "entity_id": 5}),
     json.dumps([1, 2]),
 ])
-def test_item09_ws_invalid_messages_are_ignored(quiet, raw, frame):
+def test_it_item09_ws_invalid_messages_are_ignored(quiet, raw, frame):
     socket = connect(quiet)
     try:
         socket.send(frame)
@@ -151,7 +151,7 @@ def test_item09_ws_invalid_messages_are_ignored(quiet, raw, frame):
         socket.close()
 
 
-def test_item09_ws_ping_gets_pong(quiet):
+def test_it_item09_ws_ping_gets_pong(quiet):
     socket = connect(quiet)
     try:
         socket.ping("hi")
@@ -168,7 +168,7 @@ def history(raw, **params):
     return raw.get("/api/events", params=params)
 
 
-def test_item10_history_entity_required(engine, raw):
+def test_it_item10_history_entity_required(engine, raw):
     response = history(raw)
     assert (response.status_code, response.json()) == (400,
                                                         {"error": "entity parameter is required"})
@@ -176,13 +176,13 @@ def test_item10_history_entity_required(engine, raw):
 
 @pytest.mark.parametrize("since", ["yesterday", "2026-02-25", "2026-02-25T00:00:00",
                                    "2026-02-25T00:00:00 00:00"])
-def test_item10_history_since_must_be_rfc3339_with_offset(engine, raw, since):
+def test_it_item10_history_since_must_be_rfc3339_with_offset(engine, raw, since):
     response = history(raw, entity="a", since=since)
     assert response.status_code == 400
     assert response.json() == {"error": "invalid `since` timestamp (expected ISO 8601)"}
 
 
-def test_item10_history_unencoded_plus_breaks_since(engine, raw):
+def test_it_item10_history_unencoded_plus_breaks_since(engine, raw):
     response = raw.get("/api/events?entity=a&since=2026-02-25T00:00:00+00:00")
     assert response.status_code == 400
     encoded = raw.get("/api/events?entity=a&since=2026-02-25T00:00:00%2B00:00")
@@ -190,13 +190,13 @@ def test_item10_history_unencoded_plus_breaks_since(engine, raw):
 
 
 @pytest.mark.parametrize("limit", ["abc", "-1", ""])
-def test_item10_history_bad_limit_is_plain_text_400(engine, raw, limit):
+def test_it_item10_history_bad_limit_is_plain_text_400(engine, raw, limit):
     response = history(raw, entity="a", limit=limit)
     assert response.status_code == 400
     assert response.text.startswith("Failed to deserialize query string: ")
 
 
-def test_item10_history_limit_clamped_and_oldest_n_newest_first(engine, raw):
+def test_it_item10_history_limit_clamped_and_oldest_n_newest_first(engine, raw):
     raw.post("/api/events/batch", body={"events": [event("a", {"n": n}) for n in range(502)]})
 
     def numbers(**params):
@@ -208,7 +208,7 @@ def test_item10_history_limit_clamped_and_oldest_n_newest_first(engine, raw):
     assert len(numbers(limit=1000)) == 500
 
 
-def test_item10_history_exact_entity_match_and_tombstones(engine, raw):
+def test_it_item10_history_exact_entity_match_and_tombstones(engine, raw):
     raw.post("/api/events", body=event("a", {"x": 1}))
     raw.post("/api/events", body=event("ab", {"x": 1}))
     raw.delete("/api/state/entities/a")
@@ -216,7 +216,7 @@ def test_item10_history_exact_entity_match_and_tombstones(engine, raw):
     assert streams == ["flux.events.deletions", "sensors.temp"]
 
 
-def test_item10_history_since_filters_by_store_time_in_whole_seconds(engine, raw):
+def test_it_item10_history_since_filters_by_store_time_in_whole_seconds(engine, raw):
     raw.post("/api/events", body=event("a", {"x": 1}))
 
     def backdate(core):
@@ -230,7 +230,7 @@ def test_item10_history_since_filters_by_store_time_in_whole_seconds(engine, raw
     assert len(history(raw, entity="a", since=now + ".999Z").json()) == 1  # truncated
 
 
-def test_item10_history_stored_envelope_shape(engine, raw):
+def test_it_item10_history_stored_envelope_shape(engine, raw):
     raw.post("/api/events", body=event("a", {"x": 1}))
     (stored,) = history(raw, entity="a").json()
     assert list(stored) == ["eventId", "stream", "source", "timestamp", "payload"]
@@ -247,14 +247,14 @@ def test_item10_history_stored_envelope_shape(engine, raw):
     ({"events": []}, "Batch request must contain at least one event"),
     ({}, "missing field `events`"),
 ])
-def test_item11_batch_request_level_400(engine, raw, body, message):
+def test_it_item11_batch_request_level_400(engine, raw, body, message):
     response = raw.post("/api/events/batch", body=body)
     assert response.status_code == 400
     assert response.json()["error"].startswith(message)
     assert raw.get("/api/state/entities").json() == []  # nothing applied
 
 
-def test_item11_batch_items_in_order_with_three_keys(engine, raw):
+def test_it_item11_batch_items_in_order_with_three_keys(engine, raw):
     response = raw.post("/api/events/batch", body={"events": [
         event("a", {"v": 1}), event("a", {"v": 2}, stream="Nope"), event("a", {"v": 3})]})
     assert response.status_code == 200
@@ -268,7 +268,7 @@ def test_item11_batch_items_in_order_with_three_keys(engine, raw):
     assert raw.get("/api/state/entities/a").json()["properties"] == {"v": 3}
 
 
-def test_item11_batch_auth_and_rate_errors_are_prefixed_and_still_200(auth_engine, raw):
+def test_it_item11_batch_auth_and_rate_errors_are_prefixed_and_still_200(auth_engine, raw):
     _id, token = auth_engine.register_namespace("matt")
     auth_engine.set_config(rate_limit_per_namespace_per_minute=1)
     response = raw.post("/api/events/batch", token=token, body={"events": [
@@ -283,14 +283,14 @@ def test_item11_batch_auth_and_rate_errors_are_prefixed_and_still_200(auth_engin
     assert all(item["eventId"] for item in results)
 
 
-def test_item11_batch_without_token_is_200_with_item_errors(auth_engine, raw):
+def test_it_item11_batch_without_token_is_200_with_item_errors(auth_engine, raw):
     response = raw.post("/api/events/batch", body={"events": [event("matt/a")]})
     assert response.status_code == 200
     assert response.json()["results"][0]["error"] == (
         "authorization failed: Invalid token: Authorization token not provided")
 
 
-def test_item11_batch_publish_failures(engine, raw):
+def test_it_item11_batch_publish_failures(engine, raw):
     engine.configure(fail_publish=True)
     response = raw.post("/api/events/batch", body={"events": [event(stream="s")]})
     assert response.json()["results"][0]["error"] == (
@@ -302,20 +302,20 @@ def test_item11_batch_publish_failures(engine, raw):
 NAMES = ["github", "gmail", "linkedin", "calendar"]
 
 
-def test_item12_fixed_list_of_four_not_configured_without_store(engine, raw):
+def test_it_item12_fixed_list_of_four_not_configured_without_store(engine, raw):
     assert raw.get("/api/connectors").json() == {"connectors": [
         {"name": name, "enabled": False, "status": "not_configured"} for name in NAMES]}
 
 
 @pytest.mark.parametrize("name,interval", [("github", 300), ("gmail", 60), ("linkedin", 600),
                                            ("calendar", 300)])
-def test_item12_detail_shape_and_poll_intervals(engine, raw, name, interval):
+def test_it_item12_detail_shape_and_poll_intervals(engine, raw, name, interval):
     assert raw.get(f"/api/connectors/{name}").json() == {
         "name": name, "enabled": False, "status": "not_configured",
         "poll_interval_seconds": interval}
 
 
-def test_item12_unknown_connector_404(engine, raw):
+def test_it_item12_unknown_connector_404(engine, raw):
     assert raw.get("/api/connectors/invalid").json() == {"error":
                                                          "Connector 'invalid' not found"}
     engine.configure(credentials=True)
@@ -323,14 +323,14 @@ def test_item12_unknown_connector_404(engine, raw):
     assert raw.delete("/api/connectors/invalid/token").status_code == 404
 
 
-def test_item12_token_routes_500_without_store(engine, raw):
+def test_it_item12_token_routes_500_without_store(engine, raw):
     message = {"error": "Credential storage not available (FLUX_ENCRYPTION_KEY not set)"}
     stored = raw.post("/api/connectors/github/token", body={"token": "pat"})
     assert (stored.status_code, stored.json()) == (500, message)
     assert raw.delete("/api/connectors/github/token").json() == message
 
 
-def test_item12_store_and_delete_token_internal_mode(engine, raw):
+def test_it_item12_store_and_delete_token_internal_mode(engine, raw):
     engine.configure(credentials=True)
     assert raw.delete("/api/connectors/github/token").json() == {
         "error": "No credentials found for connector 'github'"}
@@ -344,7 +344,7 @@ def test_item12_store_and_delete_token_internal_mode(engine, raw):
     assert raw.get("/api/connectors").json()["connectors"][0]["enabled"] is False
 
 
-def test_item12_bearer_string_is_the_owner_in_auth_mode(auth_engine, raw):
+def test_it_item12_bearer_string_is_the_owner_in_auth_mode(auth_engine, raw):
     auth_engine.configure(credentials=True)
     assert raw.post("/api/connectors/gmail/token", body={"token": "pat"},
                     token="anything-alice").status_code == 200
@@ -358,18 +358,18 @@ def test_item12_bearer_string_is_the_owner_in_auth_mode(auth_engine, raw):
     (None, "Invalid token: Authorization token not provided"),
     ("Basic x", "Invalid token: Invalid authorization token format"),
 ])
-def test_item12_auth_mode_needs_a_bearer(auth_engine, raw, header, message):
+def test_it_item12_auth_mode_needs_a_bearer(auth_engine, raw, header, message):
     headers = {} if header is None else {"Authorization": header}
     response = raw.get("/api/connectors", headers=headers)
     assert (response.status_code, response.json()) == (401, {"error": message})
 
 
-def test_item12_token_body_is_typed_json(engine, raw):
+def test_it_item12_token_body_is_typed_json(engine, raw):
     engine.configure(credentials=True)
     assert raw.post("/api/connectors/github/token", data=b'{"token":"x"}').status_code == 415
     assert raw.post("/api/connectors/github/token", body={"pat": "x"}).status_code == 422
 
 
-def test_item12_oauth_routes_absent_without_encryption_key(engine, raw):
+def test_it_item12_oauth_routes_absent_without_encryption_key(engine, raw):
     response = raw.get("/api/connectors/github/oauth/start")
     assert (response.status_code, response.content) == (404, b"")

@@ -126,7 +126,7 @@ def test_serialisation_traps():
 
 
 def test_expire_only_update_ignores_expire_height_hash_and_enterprise():
-    from fluxpanel.fluxos.app_messages import is_expire_only_update
+    from fluxpanel.fluxos.specs import is_expire_only_update
 
     stored = {**CASES[0]["app_specification_formatted"], "expire": 88000, "height": 2_100_000, "hash": "ab"}
     extended = {**CASES[0]["app_specification_formatted"], "expire": 176000}

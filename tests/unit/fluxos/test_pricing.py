@@ -85,3 +85,32 @@ def test_consensus_minimum_has_no_discounts():
     base = next(c for c in CASES if c["id"] == "v8_small_3_instances")
     assert consensus_min_price(base["spec"], 2_200_000) == 0.24
     assert float(base["flux_onchain_price"]) < 0.24
+
+
+def _small_v3(**changes):
+    spec = {
+        "version": 3, "name": "oracleapp", "description": "small", "owner": "1P3L2Fgx2M4Mp54chgrLZM5eAUPXhLTbnd",
+        "repotag": "nginx:1.25.3", "ports": ["36001"], "domains": [""], "enviromentParameters": [], "commands": [],
+        "containerPorts": ["80"], "containerData": "/data", "cpu": 0.1, "ram": 100, "hdd": 1, "tiered": False,
+        "instances": 3,
+    }
+    spec.update(changes)
+    return spec
+
+
+def test_it_gives_untiered_v1_to_v3_apps_no_minimum_usd_price():
+    # appUtilities.appPricePerMonth, v<=3 untiered branch: ceil to 0.01 and minPrice, no minUSDPrice.
+    # 0.1 x 0.15 x 10 + 100 x 0.05 / 100 + 1 x 0.02 = 0.22 (USD table), after applyMinimumPriceOn3Instances.
+    assert app_price_per_month(_small_v3(), 2_200_000, PriceTable.usd_default()) == 0.22
+
+
+def test_it_sums_the_tiers_of_tiered_v1_to_v3_apps_and_floors_them_at_the_minimum_usd_price():
+    # appUtilities.appPricePerMonth, v<=3 tiered branch: cpubasic + cpusuper + cpubamf (a sum, not the
+    # v4+ average), and only this branch swaps in minUSDPrice: 0.66 < 0.99 -> Number(ceil("0.99" x 100) / 100).
+    tiers = {f"{kind}{tier}": value for kind, value in (("cpu", 0.1), ("ram", 100), ("hdd", 1))
+             for tier in ("basic", "super", "bamf")}
+    tiered = _small_v3(tiered=True, **tiers)
+    assert app_price_per_month(tiered, 2_200_000, PriceTable.usd_default()) == 0.99
+    # With the FLUX table (no minUSDPrice) the sum shows: 3 x (0.1 x 0.03 x 10 + 100 x 0.01 / 100 + 0.004).
+    assert app_price_per_month(tiered, 2_200_000) == 0.14
+    assert app_price_per_month(_small_v3(), 2_200_000) == 0.05

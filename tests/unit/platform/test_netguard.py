@@ -62,6 +62,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(0.1)
             return
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/5")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = b"y" * (int(self.path.strip("/") or 5))
         self.send_response(200)
         if "nolength" not in self.headers.get("X-Test", ""):
@@ -137,10 +143,18 @@ def test_it_gives_up_on_a_trickling_peer_at_the_deadline(loopback_server):
     assert time.monotonic() - started < 1.5
 
 
-def test_it_does_not_follow_redirects_by_default():
-    assert netguard.guarded_session().max_redirects == 0
-    assert isinstance(netguard.guarded_session().get_adapter("https://x.example/"), netguard.GuardedAdapter)
+def test_it_guards_both_schemes():
+    session = netguard.guarded_session()
+    for url in ("https://x.example/", "http://x.example/"):
+        assert isinstance(session.get_adapter(url), netguard.GuardedAdapter)
 
 
 def test_it_turns_a_closed_connection_into_a_requests_error():
     assert issubclass(requests.exceptions.ChunkedEncodingError, requests.RequestException)
+
+
+def test_it_hands_back_a_redirect_without_following_it(loopback_server):
+    session = netguard.guarded_session(allow_private=True)
+    response = session.get(f"http://127.0.0.1:{loopback_server}/redirect", timeout=2)
+    assert response.status_code == 302 and response.headers["Location"] == "/5"
+    assert _Handler.hits == ["/redirect"]

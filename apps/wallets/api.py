@@ -191,6 +191,8 @@ def challenge_callback(request, token):
 def _request_filter(request) -> tuple[str, int | None, bool]:
     """(batch, request id, ok): a `request` that is not an id is refused, not guessed."""
     batch = request.GET.get("batch", "")[:32]
+    if not batch.isalnum():  # batches are uuid4 hex; e.g. a NUL byte would fail in PostgreSQL
+        batch = ""
     raw = request.GET.get("request", "")
     request_id = parse_id(raw)
     return batch, request_id, not raw or request_id is not None

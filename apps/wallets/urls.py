@@ -14,10 +14,12 @@ urlpatterns = [
     path("identities/<id:pk>/remove/", views.identity_remove, name="identity_remove"),
     path("signin/", views.signin, name="signin"),
     path("signin/next/", api.signin_next, name="signin_next"),
-    path("challenges/<str:token>/submit/", api.challenge_submit, name="challenge_submit"),
-    path("challenges/<str:token>/poll/", api.challenge_poll, name="challenge_poll"),
-    path("challenges/<str:token>/zelcore/", api.challenge_callback, name="challenge_callback"),
-    path("challenges/<str:token>/qr.svg", api.challenge_qr, name="challenge_qr"),
+    # Tokens are secrets.token_urlsafe (a slug): anything else, e.g. a NUL byte that PostgreSQL
+    # refuses in a query, is a 404 before any lookup.
+    path("challenges/<slug:token>/submit/", api.challenge_submit, name="challenge_submit"),
+    path("challenges/<slug:token>/poll/", api.challenge_poll, name="challenge_poll"),
+    path("challenges/<slug:token>/zelcore/", api.challenge_callback, name="challenge_callback"),
+    path("challenges/<slug:token>/qr.svg", api.challenge_qr, name="challenge_qr"),
     # Node sessions and app-owner authorisations.
     path("sessions/", views.sessions_page, name="sessions"),
     path("sessions/prepare/", views.prepare_login, name="prepare_login"),
@@ -33,7 +35,7 @@ urlpatterns = [
     path("requests/<id:pk>/qr.svg", api.request_qr, name="request_qr"),
     path("requests/<id:pk>/decline/", views.request_decline, name="request_decline"),
     path("requests/<id:pk>/withdraw/", views.request_cancel, name="request_cancel"),
-    path("requests/zelcore/<str:token>/", api.request_callback, name="request_callback"),
+    path("requests/zelcore/<slug:token>/", api.request_callback, name="request_callback"),
     path("sign/", views.sign, name="sign"),
     path("sign/next/", api.sign_next, name="sign_next"),
 ]

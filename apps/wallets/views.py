@@ -248,6 +248,8 @@ def request_cancel(request, pk):
 def sign(request):
     """The key holder's queue (or one batch of it), signed one message after another."""
     batch = request.GET.get("batch", "")[:32]
+    if not batch.isalnum():  # batches are uuid4 hex; e.g. a NUL byte would fail in PostgreSQL
+        batch = ""
     query = f"?batch={batch}" if batch else ""
     pending = signing.signable(request.membership)
     if batch:

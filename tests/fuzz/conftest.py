@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile(
     "fuzz",
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "12")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10")),
     derandomize=True,  # the same examples on every run: a red CI run reproduces locally
     database=None,
     deadline=None,  # a request that talks to a dead node is slow but not a failure

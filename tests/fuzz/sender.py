@@ -78,7 +78,7 @@ class Requester:
         self._exc_info = sys.exc_info()
 
     def send(self, persona: str, method: str, path: str, query: str = "", body: Body | None = None,
-             htmx: bool = False) -> int:
+             htmx: bool = False, note: str = "") -> int:
         body = body or Body("empty", "", b"")
         client, cookies = self.clients[persona]
         client.cookies.clear()
@@ -94,7 +94,7 @@ class Requester:
             transaction.set_rollback(True)
         if response.status_code >= 500:
             repro = (f"{persona} {method} {path}{'?' + query[:200] if query else ''}"
-                     f"{' [HX-Request]' if htmx else ''} body={body.describe()}")
+                     f"{' [HX-Request]' if htmx else ''} body={body.describe()}{note}")
             failure = failure_from(self._exc_info, repro, response.status_code, self.route.module)
             self.last_failure = (failure.exc_type, failure.where)
             if self.last_failure not in self.failures or len(repro) < len(self.failures[self.last_failure].repro):

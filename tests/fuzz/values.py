@@ -25,7 +25,7 @@ SURROGATE_JSON = ['"\\ud800"', '{"x": "\\udfff"}', '{"\\ud800": 1}',
 ODD = ["", " ", "\x00", "a\x00b", "null", "true", "[]", "{}", "<script>alert(1)</script>",
        "../../etc/passwd", "%00", "\r\n", "//evil.example/", "javascript:alert(1)",
        "http://127.0.0.1:1/", "http://[::1]:9/", "http://", "2026-13-45", "9999-12-31T23:59:59",
-       "a" * 300, "é" * 5000, "x" * 200_000, "\ud800", "a\udfffb", "\ufeff1", "—"]
+       "a" * 300, "é" * 5000, "x" * 50_000, "\ud800", "a\udfffb", "\ufeff1", "—"]
 HOSTILE = NUMBERS + UNICODE_DIGITS + NESTED_JSON + SURROGATE_JSON + ODD
 
 # Any code point, lone surrogates included (hypothesis leaves category Cs out by default).
@@ -113,8 +113,7 @@ def bodies(draw, pairs: list[tuple[str, str]]) -> Body:
 
 # The deterministic sweep (before hypothesis): each of these in every field at once, then the
 # number-shaped ones in each of the view's own fields alone, the others left plausible.
-ALL_FIELDS_VALUES = ["", "x", "²", "-1", str(10**30), "1e308", "[" * 3000, '{"x": "\\ud800"}',
-                     "\x00", "x" * 5000]
+ALL_FIELDS_VALUES = ["", "x", "²", str(10**30), "[" * 3000, '{"x": "\\ud800"}', "\x00"]
 PER_FIELD_VALUES = ["²", str(10**30)]
 # Every view gets these (the middleware reads every body the same way); views that read
 # request.body themselves get all of SPECIAL_BODIES.

@@ -29,6 +29,8 @@ from aiohttp import web
 from tests.sim import fluxnode_exec as execs
 from tests.sim import fluxnode_faults as faults
 from tests.sim import fluxnode_files as files
+from tests.sim import fluxnode_lifecycle as lifecycle
+from tests.sim import fluxnode_register as register
 from tests.sim import fluxnode_routes as r
 from tests.sim.fluxnode_http import finish
 from tests.sim.fluxnode_node import SimNode
@@ -75,11 +77,11 @@ ROUTES = {
     ("apps", "location"): (r.apps_location, 30), ("apps", "locations"): (r.apps_locations, 30),
     ("apps", "latestspecificationversion"): (r.apps_latestspecificationversion, 300),
     ("apps", "deploymentinformation"): (r.apps_deploymentinformation, 30),
-    ("apps", "verifyappregistrationspecifications"): (r.apps_verifyregistration, 0),
-    ("apps", "verifyappupdatespecifications"): (r.apps_verifyupdate, 0),
-    ("apps", "calculatefiatandfluxprice"): (r.apps_calculateprice, 0),
-    ("apps", "calculateprice"): (r.apps_calculateprice, 0),
-    ("apps", "appregister"): (r.apps_submit, 0), ("apps", "appupdate"): (r.apps_submit, 0),
+    ("apps", "verifyappregistrationspecifications"): (register.apps_verifyregistration, 0),
+    ("apps", "verifyappupdatespecifications"): (register.apps_verifyupdate, 0),
+    ("apps", "calculatefiatandfluxprice"): (register.apps_calculateprice, 0),
+    ("apps", "calculateprice"): (register.apps_calculateprice, 0),
+    ("apps", "appregister"): (register.apps_submit, 0), ("apps", "appupdate"): (register.apps_submit, 0),
     ("id", "loginphrase"): (r.id_loginphrase, 0), ("id", "emergencyphrase"): (r.id_emergencyphrase, 0),
     ("id", "verifylogin"): (r.id_verifylogin, 0), ("id", "checkprivilege"): (r.id_checkprivilege, 0),
     ("id", "loggedsessions"): (r.id_loggedsessions, 30),
@@ -89,11 +91,11 @@ ROUTES = {
     ("id", "loggedusers"): (r.id_loggedusers, 0),
     ("id", "activeloginphrases"): (r.id_activeloginphrases, 0),
     ("id", "logoutallusers"): (r.id_logoutallusers, 0),
-    ("apps", "appstart"): (r.apps_lifecycle, 0), ("apps", "appstop"): (r.apps_lifecycle, 0),
-    ("apps", "apprestart"): (r.apps_lifecycle, 0), ("apps", "apppause"): (r.apps_lifecycle, 0),
-    ("apps", "appunpause"): (r.apps_lifecycle, 0),
-    ("apps", "appremove"): (r.apps_appremove, 0), ("apps", "redeploy"): (r.apps_redeploy, 0),
-    ("apps", "redeploycomponent"): (r.apps_redeploycomponent, 0),
+    ("apps", "appstart"): (lifecycle.apps_lifecycle, 0), ("apps", "appstop"): (lifecycle.apps_lifecycle, 0),
+    ("apps", "apprestart"): (lifecycle.apps_lifecycle, 0), ("apps", "apppause"): (lifecycle.apps_lifecycle, 0),
+    ("apps", "appunpause"): (lifecycle.apps_lifecycle, 0),
+    ("apps", "appremove"): (lifecycle.apps_appremove, 0), ("apps", "redeploy"): (lifecycle.apps_redeploy, 0),
+    ("apps", "redeploycomponent"): (lifecycle.apps_redeploycomponent, 0),
     ("apps", "applog"): (r.apps_applog, 0), ("apps", "applogpolling"): (r.apps_applogpolling, 0),
     ("apps", "appinspect"): (r.apps_appinspect, 0), ("apps", "appstats"): (r.apps_appstats, 0),
     ("apps", "apptop"): (r.apps_apptop, 0), ("apps", "appchanges"): (r.apps_appchanges, 0),

@@ -190,7 +190,22 @@ class _ValueSplitter:
         return None
 
 
-class JsonObjectStream:
+class _NodeStream:
+    """What every streamed reply shares: it owns an open response, and is a context manager."""
+
+    response: requests.Response
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class JsonObjectStream(_NodeStream):
     """Iterates the back-to-back JSON objects of a removal/redeploy stream.
 
     Yields every object as it arrives: progress (`{"status": "<text>"}`) and envelopes alike, so a
@@ -278,15 +293,6 @@ class JsonObjectStream:
             pass
         return self.messages
 
-    def close(self) -> None:
-        self.response.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
 
 def _text(data) -> str:
     if isinstance(data, dict) and "message" in data:
@@ -294,7 +300,7 @@ def _text(data) -> str:
     return str(data)
 
 
-class TextLineStream:
+class TextLineStream(_NodeStream):
     """Iterates the plain-text progress lines of a backup/restore task as they are written.
 
     Lines are yielded without their newline; FluxOS's empty separator lines are skipped. A task
@@ -351,17 +357,8 @@ class TextLineStream:
             pass
         return self.lines
 
-    def close(self) -> None:
-        self.response.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-
-class ExecStream:
+class ExecStream(_NodeStream):
     """The output of `/apps/appexec`: text chunks as the command writes them (stdout and stderr
     merged, already demultiplexed by FluxOS). FluxOS labels it application/json although it is
     plain text; a refusal comes instead as one error envelope, which raises on iteration."""
@@ -408,15 +405,6 @@ class ExecStream:
         for _ in self:
             pass
         return self.output
-
-    def close(self) -> None:
-        self.response.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
 
 def _envelope_error(text: str, url: str) -> FluxError | None:

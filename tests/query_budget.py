@@ -9,7 +9,7 @@ that adds a query per row, or any query at all, fails with the list of queries i
 
 After a deliberate change, regenerate the file (it is rewritten in place, sorted, one key a line):
 
-    FLUXPANEL_UPDATE_QUERY_BUDGETS=1 uv run pytest tests/unit/test_query_budgets.py tests/unit/test_fleet_pages.py
+    FLUXPANEL_UPDATE_QUERY_BUDGETS=1 uv run pytest tests/unit/test_query_budgets.py tests/unit/nodes
 
 Keys are "<URL name> <variant>" so that a renamed URL leaves a key that test_query_budgets reports
 as stale. Writes take a file lock, so regeneration also works under pytest-xdist.

@@ -7,7 +7,7 @@ the manager (who sees every section), once over a small team and once after the 
 a few dozen rows of every kind; both counts must be equal and equal the pinned one in
 tests/query_budgets.json. Regenerate that file after a deliberate change:
 
-    FLUXPANEL_UPDATE_QUERY_BUDGETS=1 uv run pytest tests/unit/test_query_budgets.py tests/unit/test_fleet_pages.py
+    FLUXPANEL_UPDATE_QUERY_BUDGETS=1 uv run pytest tests/unit/test_query_budgets.py tests/unit/nodes
 """
 from __future__ import annotations
 

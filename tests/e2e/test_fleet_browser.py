@@ -7,7 +7,7 @@ from apps.nodes.sweep import run_sweep
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_bad_line_is_named_and_nothing_imported(personas, page, sign_in, live_server):
+def test_it_bad_line_is_named_and_nothing_imported(personas, page, sign_in, live_server):
     sign_in("manager", personas.password)
     page.goto(f"{live_server.url}/fleet/register/")
     page.fill("#id_nodes", "93.184.216.7\n93.184.216.8:16137 second\n93.184.216.9:9999\n93.184.216.10")
@@ -20,7 +20,7 @@ def test_bad_line_is_named_and_nothing_imported(personas, page, sign_in, live_se
     assert personas.team.nodes.count() == 0
 
 
-def test_fleet_page_shows_a_node_going_down_live(personas, page, sign_in, live_server, fleet, settings):
+def test_it_fleet_page_shows_a_node_going_down_live(personas, page, sign_in, live_server, fleet, settings):
     settings.ALLOW_ANY_NODE_URL = True
     settings.SWEEP_TIMEOUT_SECONDS = 1
     sign_in("manager", personas.password)
@@ -43,7 +43,7 @@ def test_fleet_page_shows_a_node_going_down_live(personas, page, sign_in, live_s
     expect(row).to_contain_text("Unreachable")
 
 
-def test_node_page_tabs_load_in_place(personas, page, sign_in, live_server, fleet, settings):
+def test_it_node_page_tabs_load_in_place(personas, page, sign_in, live_server, fleet, settings):
     """The node page loads its daemon tab by itself and swaps another tab in on a click (htmx on
     the page's own URL, `?section=`)."""
     from apps.accounts.models import Membership

@@ -7,7 +7,7 @@ from apps.accounts.models import Membership, Role
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_sign_in_switch_team_and_follow_demo_job(personas, worker, page, sign_in, live_server):
+def test_it_sign_in_switch_team_and_follow_demo_job(personas, worker, page, sign_in, live_server):
     Membership.objects.create(team=personas.other_team, user=personas.operator, role=Role.OPERATOR)
     sign_in("operator", personas.password)
     expect(page.locator("#team-switch")).to_have_value(str(personas.team.pk))

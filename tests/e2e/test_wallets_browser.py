@@ -36,7 +36,7 @@ def error(page):
 # --------------------------------------------------------------------------- signing in
 
 
-def test_sign_in_with_ssp(personas, page, live_server):
+def test_it_sign_in_with_ssp(personas, page, live_server):
     link(personas.operator, keys.USER)
     wallet = TestWallet(keys.USER)
     wallet.install(page)
@@ -49,7 +49,7 @@ def test_sign_in_with_ssp(personas, page, live_server):
     assert wallet.calls == [("sspwid_sign_message", {"message": message})]
 
 
-def test_sign_in_with_an_evm_wallet(personas, page, live_server):
+def test_it_sign_in_with_an_evm_wallet(personas, page, live_server):
     link(personas.viewer, keys.ETH_USER)
     wallet = TestWallet(keys.USER, evm_key=keys.ETH_USER)
     wallet.install(page)
@@ -64,7 +64,7 @@ def test_sign_in_with_an_evm_wallet(personas, page, live_server):
 
 
 @pytest.mark.parametrize("provider", ["zelcore-app", "deep-link"])
-def test_sign_in_with_zelcore_callback(personas, page, live_server, provider):
+def test_it_sign_in_with_zelcore_callback(personas, page, live_server, provider):
     link(personas.manager, keys.USER)
     wallet = TestWallet(keys.USER)
     wallet.install(page, zelcore=provider == "zelcore-app")
@@ -86,7 +86,7 @@ def test_sign_in_with_zelcore_callback(personas, page, live_server, provider):
     assert wallet.answer_zelcore(uri).status_code == 409  # replayed callback
 
 
-def test_copy_paste_refuses_a_private_key_then_signs_in(personas, page, live_server):
+def test_it_copy_paste_refuses_a_private_key_then_signs_in(personas, page, live_server):
     link(personas.operator, keys.USER)
     page.goto(f"{live_server.url}/wallet/signin/")
     message = wait_for_message(page)
@@ -103,7 +103,7 @@ def test_copy_paste_refuses_a_private_key_then_signs_in(personas, page, live_ser
     page.wait_for_url(f"{live_server.url}/fleet/")
 
 
-def test_pasted_seed_phrase_refused_even_past_the_page_check(personas, page, live_server):
+def test_it_pasted_seed_phrase_refused_even_past_the_page_check(personas, page, live_server):
     """The server refuses it too (a page without the script, or a tampered one)."""
     from mnemonic import Mnemonic
 
@@ -119,7 +119,7 @@ def test_pasted_seed_phrase_refused_even_past_the_page_check(personas, page, liv
     expect(error(page)).to_contain_text("This looks like a seed phrase")
 
 
-def test_changed_message_is_refused(personas, page, live_server):
+def test_it_changed_message_is_refused(personas, page, live_server):
     link(personas.operator, keys.USER)
     page.goto(f"{live_server.url}/wallet/signin/")
     message = wait_for_message(page)
@@ -132,7 +132,7 @@ def test_changed_message_is_refused(personas, page, live_server):
     assert Challenge.objects.get().used_at is None
 
 
-def test_ssp_refusals_timeout_retry_and_cancel(personas, page, live_server):
+def test_it_ssp_refusals_timeout_retry_and_cancel(personas, page, live_server):
     link(personas.operator, keys.USER)
     wallet = TestWallet(keys.USER)
     wallet.install(page)
@@ -164,7 +164,7 @@ def test_ssp_refusals_timeout_retry_and_cancel(personas, page, live_server):
     page.wait_for_url(f"{live_server.url}/fleet/")
 
 
-def test_unlinked_zelid_gets_a_clear_message(personas, page, live_server):
+def test_it_unlinked_zelid_gets_a_clear_message(personas, page, live_server):
     wallet = TestWallet(keys.STRANGER)
     wallet.install(page)
     page.goto(f"{live_server.url}/wallet/signin/")
@@ -173,7 +173,7 @@ def test_unlinked_zelid_gets_a_clear_message(personas, page, live_server):
     expect(error(page)).to_contain_text(f"No account is linked to {keys.STRANGER.zelid}")
 
 
-def test_expired_message_offers_a_new_one(personas, page, live_server):
+def test_it_expired_message_offers_a_new_one(personas, page, live_server):
     link(personas.operator, keys.USER)
     wallet = TestWallet(keys.USER)
     wallet.install(page)
@@ -190,7 +190,7 @@ def test_expired_message_offers_a_new_one(personas, page, live_server):
 # --------------------------------------------------------------------------- linking and node sessions
 
 
-def test_link_a_zelid_then_log_in_to_every_node_it_owns(personas, page, live_server, sign_in, sim,
+def test_it_link_a_zelid_then_log_in_to_every_node_it_owns(personas, page, live_server, sign_in, sim,
                                                         settings):
     settings.ALLOW_ANY_NODE_URL = True  # the simulated fleet listens on loopback
     owner = keys.key_for_zelid(sim.node(0).id.owner)
@@ -244,7 +244,7 @@ def test_link_a_zelid_then_log_in_to_every_node_it_owns(personas, page, live_ser
     assert not sim.call(lambda: [s for s in sim.fleet.node(index).auth.sessions if s[0] == owner.zelid])
 
 
-def test_operator_prepares_key_holder_reviews_signs_with_evm_and_declines(personas, page, live_server, sign_in, sim):
+def test_it_operator_prepares_key_holder_reviews_signs_with_evm_and_declines(personas, page, live_server, sign_in, sim):
     from apps.accounts.models import Membership
     from apps.wallets import actions
 

@@ -24,7 +24,7 @@ loopback_client(sys.argv[1]).publish("sensors.temp", "other-process", "team-a/bo
 """
 
 
-def test_event_from_another_process_appears_without_reload(personas, double, page, sign_in, live_server):
+def test_it_event_from_another_process_appears_without_reload(personas, double, page, sign_in, live_server):
 
     loopback_client(double.url).publish("sensors.temp", "test", "team-a/boiler",
                                          {"temp": 60, "status": "ok"})
@@ -49,7 +49,7 @@ def test_event_from_another_process_appears_without_reload(personas, double, pag
     expect(page.locator("#entity-history")).to_contain_text("other-process")
 
 
-def test_bad_json_in_the_publish_form_is_shown_under_the_field(personas, double, page, sign_in, live_server):
+def test_it_bad_json_in_the_publish_form_is_shown_under_the_field(personas, double, page, sign_in, live_server):
     engine = Engine.objects.create(team=personas.team, name="main", base_url=double.url,
                                    namespace="team-a")
     sign_in("operator", personas.password)

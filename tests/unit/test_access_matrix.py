@@ -1,7 +1,7 @@
 """Every view × every persona: outsiders get 404 for team A's objects, low roles get 403.
 
 Each app lists its views in tests/unit/test_access_<app>.py (`CASES`, and `NOT_TEAM_VIEWS` for
-public ones); `test_matrix_covers_every_view` fails for a URL that no such file lists, so nobody
+public ones); `test_it_matrix_covers_every_view` fails for a URL that no such file lists, so nobody
 can forget a view's access check.
 """
 from __future__ import annotations
@@ -50,17 +50,17 @@ CASES = [
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_access(case, persona, personas, client_as):
+def test_it_access(case, persona, personas, client_as):
     check_case(case, persona, client_as(persona), objects(personas))
 
 
-def test_403_names_the_role_needed(personas, client_as):
+def test_it_403_names_the_role_needed(personas, client_as):
     response = client_as("viewer").post(reverse("jobs:start"), {"kind": "check_connectivity"})
     assert response.status_code == 403
     assert "This needs the operator role in Team A; you are a viewer." in response.content.decode()
 
 
-def test_refused_write_is_audited_as_denied(personas, client_as):
+def test_it_refused_write_is_audited_as_denied(personas, client_as):
     from apps.accounts.models import AuditEntry
 
     client_as("viewer").post(reverse("accounts:invite"), {"role": "manager"})
@@ -69,13 +69,13 @@ def test_refused_write_is_audited_as_denied(personas, client_as):
     assert entry.detail == {"view": "accounts:invite", "needed": "manager", "had": "viewer"}
 
 
-def test_anonymous_is_sent_to_sign_in(personas, client):
+def test_it_anonymous_is_sent_to_sign_in(personas, client):
     response = client.get(reverse("nodes:fleet"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
 
 
-def test_matrix_covers_every_view():
+def test_it_matrix_covers_every_view():
     names = set()
 
     def walk(patterns, prefix=""):

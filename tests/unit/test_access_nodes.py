@@ -39,6 +39,6 @@ CASES = [
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_access(case, persona, personas, client_as, settings):
+def test_it_access(case, persona, personas, client_as, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     check_case(case, persona, client_as(persona), objects(personas))

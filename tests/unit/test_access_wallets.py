@@ -74,11 +74,11 @@ CASES = [
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_access(case, persona, personas, client_as):
+def test_it_access(case, persona, personas, client_as):
     check_case(case, persona, client_as(persona), objects(personas))
 
 
-def test_icon_is_public_svg(client):
+def test_it_icon_is_public_svg(client):
     from django.urls import reverse
 
     response = client.get(reverse("wallets:icon"))

@@ -54,12 +54,12 @@ CASES = [
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_access(case, persona, personas, client_as, double):
+def test_it_access(case, persona, personas, client_as, double):
     check_case(case, persona, client_as(persona), objects(personas, double))
 
 
 @pytest.mark.parametrize("persona", ["viewer", "operator"])
-def test_refused_writes_never_reach_the_engine(persona, personas, client_as, double):
+def test_it_refused_writes_never_reach_the_engine(persona, personas, client_as, double):
     """A 403 is decided before any call: the engine's entities are untouched."""
     from django.urls import reverse
 
@@ -80,7 +80,7 @@ def test_refused_writes_never_reach_the_engine(persona, personas, client_as, dou
 
 
 @pytest.mark.parametrize("persona,status", [("viewer", 200), ("outsider", 404)])
-def test_the_entity_pages_htmx_poll_has_the_pages_access(persona, status, personas, client_as, double):
+def test_it_the_entity_pages_htmx_poll_has_the_pages_access(persona, status, personas, client_as, double):
     """The live part is the entity page's own URL asked by htmx (no separate poll URL)."""
     from django.urls import reverse
 

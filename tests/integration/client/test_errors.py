@@ -28,13 +28,13 @@ def faulty(fleet):
     fleet.clear(6)
 
 
-def test_error_tree():
+def test_it_error_tree():
     for cls in (NodeUnreachable, NodeTimeout, BadResponse, FluxError, Unauthorized):
         assert issubclass(cls, FluxClientError)
     assert issubclass(Unauthorized, FluxError)
 
 
-def test_closed_port_is_unreachable():
+def test_it_closed_port_is_unreachable():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -43,12 +43,12 @@ def test_closed_port_is_unreachable():
     assert str(port) in info.value.url
 
 
-def test_unresolvable_host_is_unreachable():
+def test_it_unresolvable_host_is_unreachable():
     with pytest.raises(NodeUnreachable):
         SimClient("http://node.invalid:16127", timeout=(1, 1)).version()
 
 
-def test_down_node_resets_connections_and_gets_are_retried(fleet, faulty):
+def test_it_down_node_resets_connections_and_gets_are_retried(fleet, faulty):
     client = faulty("down")
     before = len(requests_seen(fleet, 6))
     with pytest.raises(NodeUnreachable):
@@ -56,7 +56,7 @@ def test_down_node_resets_connections_and_gets_are_retried(fleet, faulty):
     assert len(requests_seen(fleet, 6)) - before == 3  # first try + 2 retries
 
 
-def test_actions_are_not_retried(fleet, faulty):
+def test_it_actions_are_not_retried(fleet, faulty):
     client = faulty("down")
     before = len(requests_seen(fleet, 6))
     with pytest.raises(NodeUnreachable):
@@ -66,7 +66,7 @@ def test_actions_are_not_retried(fleet, faulty):
     assert len(requests_seen(fleet, 6)) - before == 2
 
 
-def test_hanging_node_times_out_without_retry(fleet, faulty):
+def test_it_hanging_node_times_out_without_retry(fleet, faulty):
     client = faulty("hang")
     before = len(requests_seen(fleet, 6))
     started = time.monotonic()
@@ -77,33 +77,33 @@ def test_hanging_node_times_out_without_retry(fleet, faulty):
     assert len(requests_seen(fleet, 6)) - before == 1
 
 
-def test_slow_node_times_out_or_answers_with_enough_time(fleet, faulty):
+def test_it_slow_node_times_out_or_answers_with_enough_time(fleet, faulty):
     faulty("slow", latency_ms=700)
     with pytest.raises(NodeTimeout):
         SimClient(fleet.url(6), timeout=(1, 0.3)).version()
     assert SimClient(fleet.url(6), timeout=(1, 3)).version()
 
 
-def test_http_500_without_envelope_is_a_bad_response(faulty):
+def test_it_http_500_without_envelope_is_a_bad_response(faulty):
     client = faulty("http500")
     with pytest.raises(BadResponse) as info:
         client.version()
     assert info.value.http_status == 500 and "Internal Server Error" in info.value.body
 
 
-def test_malformed_json_is_a_bad_response(faulty):
+def test_it_malformed_json_is_a_bad_response(faulty):
     with pytest.raises(BadResponse) as info:
         faulty("malformed").info()
     assert info.value.http_status == 200
 
 
-def test_unknown_route_is_a_bad_response(fleet):
+def test_it_unknown_route_is_a_bad_response(fleet):
     with pytest.raises(BadResponse) as info:
         SimClient(fleet.url(1))._get("flux", "nosuchroute")
     assert info.value.http_status == 404
 
 
-def test_json_that_is_not_an_envelope_is_a_bad_response(fleet):
+def test_it_json_that_is_not_an_envelope_is_a_bad_response(fleet):
     # applogpolling's own shape is not an envelope: reading it as one must not pass silently
     from fluxpanel.fluxos.client import parse_envelope
 
@@ -116,7 +116,7 @@ def test_json_that_is_not_an_envelope_is_a_bad_response(fleet):
         parse_envelope(response, "u")
 
 
-def test_flux_errors_keep_code_name_message(fleet, faulty):
+def test_it_flux_errors_keep_code_name_message(fleet, faulty):
     faulty("dos", dosState=100, dosMessage="DOS reason")
     with pytest.raises(FluxError) as info:
         SimClient(fleet.url(6)).login_phrase()
@@ -125,7 +125,7 @@ def test_flux_errors_keep_code_name_message(fleet, faulty):
     assert not isinstance(error, Unauthorized)
 
 
-def test_http_401_text_is_unauthorized():
+def test_it_http_401_text_is_unauthorized():
     from fluxpanel.fluxos.client import parse_envelope
 
     response = requests.Response()
@@ -134,7 +134,7 @@ def test_http_401_text_is_unauthorized():
         parse_envelope(response, "u")
 
 
-def test_data_faults_show_in_node_status(fleet, faulty):
+def test_it_data_faults_show_in_node_status(fleet, faulty):
     client = faulty("dos")
     assert client.flux_node_status()["status"] == "DOS"
     assert client.dos_state()["dosState"] == 100
@@ -152,7 +152,7 @@ def test_data_faults_show_in_node_status(fleet, faulty):
     assert SimClient(fleet.url(6)).flux_node_status()["status"] == "CONFIRMED"
 
 
-def test_cached_reads_and_fresh_reads(fleet):
+def test_it_cached_reads_and_fresh_reads(fleet):
     client = SimClient(fleet.url(2))
     first = client.block_count()
     fleet.call(lambda: fleet.fleet.chain.advance(3))  # no cache flush: the node keeps its 30 s cache

@@ -3,7 +3,7 @@
 from tests.integration.client.conftest import SimClient
 
 
-def test_versions_tiers_and_uptime(fleet, client):
+def test_it_versions_tiers_and_uptime(fleet, client):
     node = fleet.node(1)
     assert client.version() == node.id.version
     assert client.node_tier() == node.id.node_tier
@@ -13,7 +13,7 @@ def test_versions_tiers_and_uptime(fleet, client):
     assert client.node_zelid() == node.id.owner
 
 
-def test_info_has_fluxos_sections_and_spellings(fleet, client):
+def test_it_info_has_fluxos_sections_and_spellings(fleet, client):
     info = client.info()
     assert set(info) >= {"daemon", "node", "benchmark", "flux", "apps", "geolocation"}
     flux = info["flux"]
@@ -24,7 +24,7 @@ def test_info_has_fluxos_sections_and_spellings(fleet, client):
     assert set(info["apps"]) == {"fluxusage", "runningapps", "resources"}
 
 
-def test_benchmarks_status_and_daemon(fleet, client):
+def test_it_benchmarks_status_and_daemon(fleet, client):
     bench = client.benchmarks()
     assert bench["status"] == fleet.node(1).id.tier
     assert {"cores", "ram", "ssd", "eps", "download_speed", "systemsecure"} <= set(bench)
@@ -39,7 +39,7 @@ def test_benchmarks_status_and_daemon(fleet, client):
     assert abs(client.block_count() - fleet.fleet.chain.height()) <= 1
 
 
-def test_peers_geolocation_dos(fleet, client):
+def test_it_peers_geolocation_dos(fleet, client):
     node = fleet.node(1)
     peers = client.connected_peers()
     assert len(peers) == len(node.id.peers_out) and all(isinstance(p, str) for p in peers)
@@ -50,7 +50,7 @@ def test_peers_geolocation_dos(fleet, client):
     assert client.dos_state() == {"dosState": 0, "dosMessage": None}
 
 
-def test_apps_running_installed_usage(fleet):
+def test_it_apps_running_installed_usage(fleet):
     index = next(i for i in range(12) if fleet.node(i).apps)
     client = SimClient(fleet.url(index))
     node = fleet.node(index)
@@ -67,7 +67,7 @@ def test_apps_running_installed_usage(fleet):
     assert set(client.apps_resources()) == {"appsCpusLocked", "appsRamLocked", "appsHddLocked"}
 
 
-def test_daemon_node_list_and_its_filter(fleet, client):
+def test_it_daemon_node_list_and_its_filter(fleet, client):
     listing = client.list_flux_nodes()
     assert len(listing) == fleet.fleet.count
     target = fleet.node(5).id

@@ -16,13 +16,13 @@ from tests.integration.client.conftest import (
 from tests.sim import keys
 
 
-def test_login_phrase_has_fluxos_shape(client):
+def test_it_login_phrase_has_fluxos_shape(client):
     phrase = client.login_phrase()
     assert phrase[:13].isdigit() and abs(int(phrase[:13]) - time.time() * 1000) < 60_000
     assert 40 <= len(phrase) <= 70
 
 
-def test_verify_login_as_user_and_as_admin(fleet):
+def test_it_verify_login_as_user_and_as_admin(fleet):
     user = SimClient(fleet.url(2))
     phrase = user.login_phrase()
     data = user.verify_login(keys.USER.zelid, phrase, keys.USER.sign(phrase))
@@ -35,7 +35,7 @@ def test_verify_login_as_user_and_as_admin(fleet):
     assert user.verify_login(owner.zelid, phrase, owner.sign(phrase))["privilage"] == "admin"
 
 
-def test_login_body_goes_out_as_text_plain(fleet):
+def test_it_login_body_goes_out_as_text_plain(fleet):
     client = SimClient(fleet.url(3))
     phrase = client.login_phrase()
     client.verify_login(keys.USER.zelid, phrase, keys.USER.sign(phrase))
@@ -43,7 +43,7 @@ def test_login_body_goes_out_as_text_plain(fleet):
     assert (method, path, content_type) == ("POST", "/id/verifylogin", "text/plain")
 
 
-def test_json_content_type_makes_a_raw_body_route_hang_like_fluxos(fleet):
+def test_it_json_content_type_makes_a_raw_body_route_hang_like_fluxos(fleet):
     """The trap the client avoids: with application/json FluxOS never answers these routes."""
     import requests
 
@@ -61,7 +61,7 @@ def test_json_content_type_makes_a_raw_body_route_hang_like_fluxos(fleet):
         ("short_message", "Signed message is not valid"),
     ],
 )
-def test_login_errors_carry_fluxos_texts(fleet, tamper, message):
+def test_it_login_errors_carry_fluxos_texts(fleet, tamper, message):
     client = SimClient(fleet.url(4))
     phrase = client.login_phrase()
     zelid, signature = keys.USER.zelid, keys.USER.sign(phrase)
@@ -82,7 +82,7 @@ def test_login_errors_carry_fluxos_texts(fleet, tamper, message):
     assert not isinstance(info.value, Unauthorized)
 
 
-def test_phrases_are_one_time_and_per_node(fleet):
+def test_it_phrases_are_one_time_and_per_node(fleet):
     client = SimClient(fleet.url(5))
     phrase = client.login_phrase()
     signature = keys.USER.sign(phrase)
@@ -94,7 +94,7 @@ def test_phrases_are_one_time_and_per_node(fleet):
         client.verify_login(keys.USER.zelid, other_phrase, keys.USER.sign(other_phrase))
 
 
-def test_sessions_listing_and_logouts(fleet):
+def test_it_sessions_listing_and_logouts(fleet):
     session = login(fleet, 7, keys.USER)
     listed = session.logged_sessions()
     assert [s["zelid"] for s in listed] == [keys.USER.zelid]
@@ -107,7 +107,7 @@ def test_sessions_listing_and_logouts(fleet):
     assert session.logged_sessions() == []
 
 
-def test_logout_specific_session_handles_fluxos_double_reply(fleet):
+def test_it_logout_specific_session_handles_fluxos_double_reply(fleet):
     session = login(fleet, 8, keys.USER)
     other = login(fleet, 8, keys.USER)
     phrase = json.loads(other.zelidauth)["loginPhrase"]
@@ -116,7 +116,7 @@ def test_logout_specific_session_handles_fluxos_double_reply(fleet):
     assert session.logout_specific_session(phrase) == "Session successfully logged out"
 
 
-def test_per_user_reads_bypass_the_url_cache(fleet):
+def test_it_per_user_reads_bypass_the_url_cache(fleet):
     """apicache keys on the URL only: without the bypass header user B would see A's sessions."""
     alice = login(fleet, 9, keys.USER)
     bob = login(fleet, 9, keys.STRANGER)
@@ -133,7 +133,7 @@ def test_per_user_reads_bypass_the_url_cache(fleet):
     assert leaked == plain
 
 
-def test_check_privilege_reports_roles(fleet):
+def test_it_check_privilege_reports_roles(fleet):
     client = SimClient(fleet.url(10))
     admin_session = login(fleet, 10, admin_key(fleet, 10))
     auth = json.loads(admin_session.zelidauth)
@@ -144,7 +144,7 @@ def test_check_privilege_reports_roles(fleet):
     assert client.check_privilege(old["zelid"], old["signature"], old["loginPhrase"]) == "none"
 
 
-def test_dos_node_refuses_login_phrases_with_code_and_name(fleet):
+def test_it_dos_node_refuses_login_phrases_with_code_and_name(fleet):
     fleet.inject(11, "dos", dosState=100, dosMessage="DOS: benchmarks failed")
     try:
         with pytest.raises(FluxError) as info:
@@ -155,7 +155,7 @@ def test_dos_node_refuses_login_phrases_with_code_and_name(fleet):
         fleet.clear(11)
 
 
-def test_slow_post_is_never_retried(fleet):
+def test_it_slow_post_is_never_retried(fleet):
     fleet.inject(4, "slow", latency_ms=800)
     try:
         client = SimClient(fleet.url(4), timeout=(2, 0.3))

@@ -31,7 +31,7 @@ def _states(sim, index, app):
     return {name: c.state for name, c in sim.node(index).apps[app].containers.items()}
 
 
-def test_component_commands_change_state_and_write_logs(sim):
+def test_it_component_commands_change_state_and_write_logs(sim):
     index, app = node_with_app(sim)
     client = _owner_client(sim, index, app)
     component = next(iter(sim.node(index).apps[app].containers))
@@ -50,7 +50,7 @@ def test_component_commands_change_state_and_write_logs(sim):
     assert _states(sim, index, app)[component] == "running"
 
 
-def test_whole_app_commands_act_on_every_component(sim):
+def test_it_whole_app_commands_act_on_every_component(sim):
     index, app = node_with_app(sim, min_components=2)
     client = _owner_client(sim, index, app)
     assert client.stop_app(app) == f"Application {app} stopped"
@@ -62,7 +62,7 @@ def test_whole_app_commands_act_on_every_component(sim):
     assert set(_states(sim, index, app).values()) == {"running"}
 
 
-def test_lifecycle_needs_app_owner_or_above(sim):
+def test_it_lifecycle_needs_app_owner_or_above(sim):
     index, app = node_with_app(sim)
     stranger = SimClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
     with pytest.raises(Unauthorized):
@@ -70,7 +70,7 @@ def test_lifecycle_needs_app_owner_or_above(sim):
     assert set(_states(sim, index, app).values()) == {"running"}
 
 
-def test_global_command_reaches_every_instance(sim):
+def test_it_global_command_reaches_every_instance(sim):
     app = max(sim.app_names(), key=lambda name: len(sim.app(name).nodes))
     nodes = list(sim.app(app).nodes)
     assert len(nodes) >= 2
@@ -85,7 +85,7 @@ def test_global_command_reaches_every_instance(sim):
     assert client.unpause_app(app, global_=True) == f"{app} queried for global unpase"  # sic
 
 
-def test_global_commands_need_a_phrase_under_two_hours(sim):
+def test_it_global_commands_need_a_phrase_under_two_hours(sim):
     """Other nodes authorise a forwarded header with the stateless 2 h rule only."""
     app = max(sim.app_names(), key=lambda name: len(sim.app(name).nodes))
     first, *others = sim.app(app).nodes
@@ -108,7 +108,7 @@ def test_global_commands_need_a_phrase_under_two_hours(sim):
     assert all(set(_states(sim, i, app).values()) == {"stopped"} for i in nodes)
 
 
-def test_remove_streams_progress_and_uninstalls(sim):
+def test_it_remove_streams_progress_and_uninstalls(sim):
     index, app = node_with_app(sim)
     client = _owner_client(sim, index, app)
     with client.remove_app(app) as stream:
@@ -122,21 +122,21 @@ def test_remove_streams_progress_and_uninstalls(sim):
     assert index not in sim.app(app).nodes
 
 
-def test_components_cannot_be_removed(sim):
+def test_it_components_cannot_be_removed(sim):
     index, app = node_with_app(sim)
     component = next(iter(sim.node(index).apps[app].containers))
     with pytest.raises(FluxError, match="Components cannot be removed manually"):
         _owner_client(sim, index, app).remove_app(f"{component}_{app}").read_all()
 
 
-def test_remove_unauthorized_raises_from_the_stream(sim):
+def test_it_remove_unauthorized_raises_from_the_stream(sim):
     index, app = node_with_app(sim)
     stranger = SimClient(sim.url(index), zelidauth=stateless_auth(keys.STRANGER))
     with pytest.raises(Unauthorized):
         stranger.remove_app(app).read_all()
 
 
-def test_redeploys_stream_and_end_with_a_success_message(sim):
+def test_it_redeploys_stream_and_end_with_a_success_message(sim):
     index, app = node_with_app(sim)
     client = _owner_client(sim, index, app)
     soft = client.redeploy_app(app).read_all()
@@ -153,7 +153,7 @@ def test_redeploys_stream_and_end_with_a_success_message(sim):
         {"status": "success", "data": {"message": f"{app} queried for global soft redeploy"}}]
 
 
-def test_redeploy_during_a_restore_never_answers(sim):
+def test_it_redeploy_during_a_restore_never_answers(sim):
     index, app = node_with_app(sim)
     sim.call(lambda: setattr(sim.fleet.node(index).apps[app], "restore_running", True))
     client = _owner_client(sim, index, app, timeout=(2, 0.5))

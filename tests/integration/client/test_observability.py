@@ -17,20 +17,20 @@ def target(fleet):
     return client, app, component
 
 
-def test_app_log_is_plain_text_and_tails(target):
+def test_it_app_log_is_plain_text_and_tails(target):
     client, app, component = target
     everything = client.app_log(app, component)
     assert everything.endswith("\n") and "starting" in everything
     assert len(client.app_log(app, component, lines=3).splitlines()) == 3
 
 
-def test_v4_apps_need_the_component_form(target):
+def test_it_v4_apps_need_the_component_form(target):
     client, app, _ = target
     with pytest.raises(FluxError, match="No such container"):
         client.app_log(app)
 
 
-def test_log_polling_has_its_own_shape_and_since(target):
+def test_it_log_polling_has_its_own_shape_and_since(target):
     client, app, component = target
     poll = client.poll_app_log(app, component, lines=5)
     assert isinstance(poll, LogPoll)
@@ -44,7 +44,7 @@ def test_log_polling_has_its_own_shape_and_since(target):
     assert later.logs and all(LogPoll.split_timestamp(line)[0] >= since for line in later.logs)
 
 
-def test_follow_yields_new_lines_once(fleet, target):
+def test_it_follow_yields_new_lines_once(fleet, target):
     client, app, component = target
     start = client.poll_app_log(app, component, lines=1).last_timestamp
     stop = threading.Event()
@@ -65,7 +65,7 @@ def test_follow_yields_new_lines_once(fleet, target):
     assert any("SIGTERM" in line for line in seen)
 
 
-def test_inspect_stats_top_changes(target):
+def test_it_inspect_stats_top_changes(target):
     client, app, component = target
     inspect = client.app_inspect(app, component)
     assert inspect["Name"] == f"/flux{component}_{app}" and inspect["State"]["Running"] is True
@@ -76,7 +76,7 @@ def test_inspect_stats_top_changes(target):
     assert {"Path", "Kind"} == set(client.app_changes(app, component)[0])
 
 
-def test_top_of_a_stopped_container_is_a_flux_error(target):
+def test_it_top_of_a_stopped_container_is_a_flux_error(target):
     client, app, component = target
     client.stop_app(app, component)
     try:

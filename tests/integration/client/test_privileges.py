@@ -20,7 +20,7 @@ def _admin_call(client):
     return client._get("id", "loggedusers", auth=True)
 
 
-def test_admin_routes_need_a_stored_session_on_that_node(fleet):
+def test_it_admin_routes_need_a_stored_session_on_that_node(fleet):
     owner = admin_key(fleet, 0)
     stateless = SimClient(fleet.url(0), zelidauth=stateless_auth(owner))
     with pytest.raises(Unauthorized) as info:
@@ -35,12 +35,12 @@ def test_admin_routes_need_a_stored_session_on_that_node(fleet):
         _admin_call(SimClient(fleet.url(other), zelidauth=session.zelidauth))
 
 
-def test_non_admin_login_is_not_admin(fleet):
+def test_it_non_admin_login_is_not_admin(fleet):
     with pytest.raises(Unauthorized):
         _admin_call(login(fleet, 0, keys.USER))
 
 
-def test_app_owner_self_issued_phrase_works_for_two_hours(fleet):
+def test_it_app_owner_self_issued_phrase_works_for_two_hours(fleet):
     index, app = node_with_app(fleet)
     owner = owner_key(fleet, app)
     fresh = SimClient(fleet.url(index), zelidauth=stateless_auth(owner, age_ms=HOUR))
@@ -51,7 +51,7 @@ def test_app_owner_self_issued_phrase_works_for_two_hours(fleet):
         stale.app_inspect(app, component)
 
 
-def test_strangers_and_wrong_signatures_are_refused(fleet):
+def test_it_strangers_and_wrong_signatures_are_refused(fleet):
     index, app = node_with_app(fleet)
     component = next(iter(fleet.node(index).apps[app].containers))
     stranger = SimClient(fleet.url(index), zelidauth=stateless_auth(keys.STRANGER))
@@ -64,14 +64,14 @@ def test_strangers_and_wrong_signatures_are_refused(fleet):
         SimClient(fleet.url(index), zelidauth=forged).app_stats(app, component)
 
 
-def test_node_admin_is_app_owner_or_above(fleet):
+def test_it_node_admin_is_app_owner_or_above(fleet):
     index, app = node_with_app(fleet)
     component = next(iter(fleet.node(index).apps[app].containers))
     admin = SimClient(fleet.url(index), zelidauth=stateless_auth(admin_key(fleet, index)))
     assert admin.app_top(app, component)["Titles"][0] == "UID"
 
 
-def test_team_ids_are_app_owner_or_above():
+def test_it_team_ids_are_app_owner_or_above():
     from tests.integration.client.conftest import FAST
     from tests.sim.fluxnode import SimFleet
 
@@ -85,7 +85,7 @@ def test_team_ids_are_app_owner_or_above():
         assert data["privilage"] == "fluxteam"
 
 
-def test_user_privilege_uses_the_sixteen_hour_rule(fleet):
+def test_it_user_privilege_uses_the_sixteen_hour_rule(fleet):
     young = SimClient(fleet.url(1), zelidauth=stateless_auth(keys.USER, age_ms=15 * HOUR))
     assert young.logged_sessions() == []
     old = SimClient(fleet.url(1), zelidauth=stateless_auth(keys.USER, age_ms=17 * HOUR))
@@ -93,11 +93,11 @@ def test_user_privilege_uses_the_sixteen_hour_rule(fleet):
         old.logged_sessions()
 
 
-def test_eth_identities_work_too(fleet):
+def test_it_eth_identities_work_too(fleet):
     session = login(fleet, 2, keys.ETH_USER)
     assert session.logged_sessions()[0]["zelid"] == keys.ETH_USER.zelid
 
 
-def test_privileged_call_without_a_session_fails_before_sending(fleet):
+def test_it_privileged_call_without_a_session_fails_before_sending(fleet):
     with pytest.raises(Unauthorized):
         SimClient(fleet.url(1)).logged_sessions()

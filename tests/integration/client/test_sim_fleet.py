@@ -24,14 +24,14 @@ def _fingerprint(sim):
         {name: (sim.app(name).spec["owner"], sim.app(name).nodes) for name in sim.app_names()}
 
 
-def test_same_seed_same_fleet_other_seed_other_fleet():
+def test_it_same_seed_same_fleet_other_seed_other_fleet():
     with SimFleet(nodes=30, seed=4) as a, SimFleet(nodes=30, seed=4) as b, SimFleet(nodes=30, seed=5) as c:
         assert _fingerprint(a) == _fingerprint(b)
         assert _fingerprint(a) != _fingerprint(c)
         assert SimClient(a.url(3)).benchmarks() == SimClient(b.url(3)).benchmarks()
 
 
-def test_fleet_draws_owners_from_the_test_keys_and_shares_apps():
+def test_it_fleet_draws_owners_from_the_test_keys_and_shares_apps():
     with SimFleet(nodes=60, seed=2) as sim:
         owners = set(keys.owner_zelids())
         assert {sim.node(i).id.owner for i in range(60)} <= owners
@@ -41,7 +41,7 @@ def test_fleet_draws_owners_from_the_test_keys_and_shares_apps():
         assert tiers == {"CUMULUS", "NIMBUS", "STRATUS"}
 
 
-def test_ten_thousand_nodes_start_fast():
+def test_it_ten_thousand_nodes_start_fast():
     started = time.monotonic()
     with SimFleet(nodes=10_000, seed=1) as sim:
         assert time.monotonic() - started < 10
@@ -49,7 +49,7 @@ def test_ten_thousand_nodes_start_fast():
         assert len(sim.urls) == 10_000
 
 
-def test_logs_keep_growing_while_running():
+def test_it_logs_keep_growing_while_running():
     with SimFleet(nodes=4, seed=3) as sim:
         index = next(i for i in range(4) if sim.node(i).apps)
         container = next(iter(next(iter(sim.node(index).apps.values())).containers.values()))
@@ -58,7 +58,7 @@ def test_logs_keep_growing_while_running():
         assert later >= before + 9
 
 
-def test_reply_cache_is_per_url_and_bypassable():
+def test_it_reply_cache_is_per_url_and_bypassable():
     with SimFleet(nodes=3, seed=3) as sim:
         url = sim.url(1) + "/daemon/getblockcount"
         first = requests.get(url, timeout=5).json()["data"]
@@ -80,7 +80,7 @@ def cli_sim():
         proc.wait(10)
 
 
-def test_command_line_prints_urls_and_takes_faults_over_http(cli_sim):
+def test_it_command_line_prints_urls_and_takes_faults_over_http(cli_sim):
     urls = cli_sim
     assert urls[0].endswith("/n/0") and urls[-1].endswith("/n/299")
     base = urls[0].rsplit("/n/", 1)[0]

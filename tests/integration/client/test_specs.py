@@ -35,7 +35,7 @@ def _new_spec(owner: str, name: str = "newapp1") -> dict:
     }
 
 
-def test_global_specs_filters_and_one_spec(sim):
+def test_it_global_specs_filters_and_one_spec(sim):
     client = SimClient(sim.url(0))
     specs = client.global_app_specs()
     assert sorted(s["name"] for s in specs) == sim.app_names()
@@ -50,7 +50,7 @@ def test_global_specs_filters_and_one_spec(sim):
     assert client.app_owner(name) == owner
 
 
-def test_locations(sim):
+def test_it_locations(sim):
     client = SimClient(sim.url(0))
     name = sim.app_names()[0]
     records = client.app_location(name)
@@ -60,7 +60,7 @@ def test_locations(sim):
     assert len(client.app_locations()) == sum(len(sim.app(n).nodes) for n in sim.app_names())
 
 
-def test_verify_specs_price_and_deployment_information(sim):
+def test_it_verify_specs_price_and_deployment_information(sim):
     client = SimClient(sim.url(0))
     spec = _new_spec(keys.OWNERS[0].zelid)
     formatted = client.verify_registration_spec(spec)
@@ -81,7 +81,7 @@ def test_verify_specs_price_and_deployment_information(sim):
     assert {"price", "portMin", "portMax", "bannedPorts", "maximumInstances"} <= set(info)
 
 
-def test_register_signed_by_the_owner(sim):
+def test_it_register_signed_by_the_owner(sim):
     owner = keys.OWNERS[1]
     client = SimClient(sim.url(0), zelidauth=stateless_auth(keys.USER))  # any user may submit
     formatted = client.verify_registration_spec(_new_spec(owner.zelid))
@@ -97,7 +97,7 @@ def test_register_signed_by_the_owner(sim):
             formatted, timestamp, signature)
 
 
-def test_update_must_be_signed_by_the_current_owner(sim):
+def test_it_update_must_be_signed_by_the_current_owner(sim):
     name = sim.app_names()[0]
     current = sim.app(name).spec
     owner = keys.key_for_zelid(current["owner"])

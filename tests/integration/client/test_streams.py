@@ -7,7 +7,7 @@ from fluxpanel.fluxos.client.errors import BadResponse, FluxError, Unauthorized
 from fluxpanel.fluxos.client.streams import _ValueSplitter, parse_log_poll
 
 
-def test_splitter_handles_values_cut_anywhere():
+def test_it_splitter_handles_values_cut_anywhere():
     text = '{"status":"a \\"}{ quoted"}{"status":"b","n":[1,{"x":"}"}]} [1,2]{"status":"c"}'
     for cut in range(len(text)):
         splitter = _ValueSplitter()
@@ -16,7 +16,7 @@ def test_splitter_handles_values_cut_anywhere():
         assert splitter.buffer == ""
 
 
-def test_log_poll_shapes():
+def test_it_log_poll_shapes():
     poll = parse_log_poll({"logs": ["2024-01-01T00:00:00.000000000Z hi"], "lineCount": 100,
                            "logCount": 1, "sinceTimestamp": "", "truncated": False,
                            "status": "success"}, "u")
@@ -30,7 +30,7 @@ def test_log_poll_shapes():
         parse_log_poll({"status": "success", "data": []}, "u")
 
 
-def test_upload_progress():
+def test_it_upload_progress():
     reply = parse_upload_progress("[10,30][30,30]backup_web.tar.gz", "u")
     assert reply == {"progress": [[10, 30], [30, 30]], "name": "backup_web.tar.gz"}
     with pytest.raises(BadResponse):

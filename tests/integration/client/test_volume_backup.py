@@ -34,7 +34,7 @@ def target(sim):
     return client, app, component, index
 
 
-def test_browse_create_rename_remove(target):
+def test_it_browse_create_rename_remove(target):
     client, app, component, _ = target
     root = {entry["name"] for entry in client.folder_info(app, component)}
     assert {"appdata", "backup"} <= root
@@ -53,7 +53,7 @@ def test_browse_create_rename_remove(target):
         client.folder_info(app, component, "../../etc")
 
 
-def test_downloads(target):
+def test_it_downloads(target):
     client, app, component, _ = target
     config = client.download_file(app, component, "appdata/config.yml")
     assert config.startswith(b"# ")
@@ -65,7 +65,7 @@ def test_downloads(target):
         client.download_file(app, component, "appdata/missing.txt")
 
 
-def test_backup_task_streams_lines_and_leaves_an_archive(sim, target):
+def test_it_backup_task_streams_lines_and_leaves_an_archive(sim, target):
     client, app, component, index = target
     started = time.monotonic()
     arrivals = []
@@ -91,7 +91,7 @@ def test_backup_task_streams_lines_and_leaves_an_archive(sim, target):
     assert f"Removing exists backup archive for {component.lower()}..." in client.start_backup(app, [component]).read_all()
 
 
-def test_restore_from_local_and_upload(target):
+def test_it_restore_from_local_and_upload(target):
     client, app, component, _ = target
     client.start_backup(app, [component]).read_all()
     client.remove_object(app, component, "appdata/config.yml")
@@ -112,7 +112,7 @@ def test_restore_from_local_and_upload(target):
     assert client.download_file(app, component, "appdata/uploaded.txt") == b"uploaded\n"
 
 
-def test_restore_from_remote_and_remote_size(target):
+def test_it_restore_from_remote_and_remote_size(target):
     client, app, component, _ = target
     url = "https://backups.example.test/one.tar.gz"
     assert client.remote_file_size(url, app, multiplier="B") > 0
@@ -121,7 +121,7 @@ def test_restore_from_remote_and_remote_size(target):
     assert client.download_file(app, component, "appdata/restored.txt") == f"restored from {url}\n".encode()
 
 
-def test_remove_backup_file(target):
+def test_it_remove_backup_file(target):
     client, app, component, _ = target
     client.start_backup(app, [component]).read_all()
     mount = client.volume_info(app, component, multiplier="GB", decimal=2, fields=["mount", "size"])
@@ -131,7 +131,7 @@ def test_remove_backup_file(target):
     assert client.local_backup_list(f"{mount['mount']}/backup/local", app) == []
 
 
-def test_task_errors_and_privileges(sim, target):
+def test_it_task_errors_and_privileges(sim, target):
     client, app, component, index = target
     with pytest.raises(FluxError, match="No backup jobs"):
         client._task("appendbackuptask", {"appname": app, "backup": [{"component": component}]}, None).read_all()

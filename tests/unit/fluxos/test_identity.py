@@ -50,7 +50,7 @@ def signed_login(phrase: str, *, kind: str = "btc") -> tuple[str, str, str]:
 
 
 @pytest.mark.parametrize("case", SIGNATURE_CASES, ids=case_ids(SIGNATURE_CASES))
-def test_check_login_matches_fluxos_verify_login(case):
+def test_it_check_login_matches_fluxos_verify_login(case):
     expected = case["verify_login"]
     outcome = login_outcome(case["address"], case["message"], case["signature"], expected["now_ms"])
     assert outcome == (expected["status"], expected["message"])
@@ -60,7 +60,7 @@ def test_check_login_matches_fluxos_verify_login(case):
 
 @pytest.mark.parametrize("case", SIGNATURE_CASES, ids=case_ids(SIGNATURE_CASES))
 @pytest.mark.parametrize("logged_in_db", [True, False], ids=["logged_in_db", "not_in_db"])
-def test_verify_user_session_matches_fluxos(case, logged_in_db):
+def test_it_verify_user_session_matches_fluxos(case, logged_in_db):
     expected = case["user_session"]
     auth = {
         "zelid": case["address"],
@@ -72,20 +72,20 @@ def test_verify_user_session_matches_fluxos(case, logged_in_db):
 
 
 @pytest.mark.parametrize("case", ZELIDAUTH_CASES, ids=case_ids(ZELIDAUTH_CASES))
-def test_parse_zelidauth_matches_fluxos_ensure_object(case):
+def test_it_parse_zelidauth_matches_fluxos_ensure_object(case):
     assert parse_zelidauth(case["zelidauth_header"]) == case["parsed_by_fluxos"]
 
 
 @pytest.mark.parametrize("case", ZELIDAUTH_CASES, ids=case_ids(ZELIDAUTH_CASES))
 @pytest.mark.parametrize("logged_in_db", [True, False], ids=["logged_in_db", "not_in_db"])
-def test_zelidauth_user_session_matches_fluxos(case, logged_in_db):
+def test_it_zelidauth_user_session_matches_fluxos(case, logged_in_db):
     auth = parse_zelidauth(case["zelidauth_header"])
     key = "user_session_logged_in_db" if logged_in_db else "user_session_not_in_db"
     assert verify_user_session(auth, case["now_ms"], logged_in_db=logged_in_db) is case[key]
 
 
 @pytest.mark.parametrize("case", ZELIDAUTH_CASES, ids=case_ids(ZELIDAUTH_CASES))
-def test_zelidauth_string_as_verify_login_body_matches_fluxos(case):
+def test_it_zelidauth_string_as_verify_login_body_matches_fluxos(case):
     try:
         check_login_request(case["zelidauth_header"], case["now_ms"])
         outcome = "Successfully logged in"
@@ -97,7 +97,7 @@ def test_zelidauth_string_as_verify_login_body_matches_fluxos(case):
 # --- verifyLogin rules ---------------------------------------------------------------------
 
 
-def test_login_timestamp_window_is_inclusive_and_now_itself_is_no_longer_valid():
+def test_it_login_timestamp_window_is_inclusive_and_now_itself_is_no_longer_valid():
     zelid, phrase, signature = signed_login(make_login_phrase(NOW))
     assert login_outcome(zelid, phrase, signature, NOW + 15 * MINUTE)[0] == "success"
     assert login_outcome(zelid, phrase, signature, NOW + 15 * MINUTE + 1) == (
@@ -115,7 +115,7 @@ def test_login_timestamp_window_is_inclusive_and_now_itself_is_no_longer_valid()
     )
 
 
-def test_login_nan_timestamp_slips_through_then_is_no_longer_valid():
+def test_it_login_nan_timestamp_slips_through_then_is_no_longer_valid():
     zelid, phrase, signature = signed_login("not a timestamp at all, but long enough for the check")
     assert phrase_timestamp(phrase) != phrase_timestamp(phrase)  # NaN
     assert login_outcome(zelid, phrase, signature, NOW) == (
@@ -126,7 +126,7 @@ def test_login_nan_timestamp_slips_through_then_is_no_longer_valid():
     assert login_outcome(zelid, phrase, "bad", NOW)[1].startswith("Signed message is no longer")
 
 
-def test_login_timestamp_is_js_number_of_13_characters():
+def test_it_login_timestamp_is_js_number_of_13_characters():
     assert phrase_timestamp("1767225600000abc") == 1767225600000
     assert phrase_timestamp(" 176722560000x") == 176722560000  # JS trims whitespace
     assert phrase_timestamp("0x1234567890a") == 0x1234567890A
@@ -136,7 +136,7 @@ def test_login_timestamp_is_js_number_of_13_characters():
     assert phrase_timestamp("1_767_225_600") != phrase_timestamp("1_767_225_600")  # NaN
 
 
-def test_login_order_of_checks():
+def test_it_login_order_of_checks():
     zelid, phrase, signature = signed_login(make_login_phrase(NOW - MINUTE))
     assert login_outcome(None, None, None, NOW) == ("error", "No Flux ID is specified")
     assert login_outcome("", phrase, signature, NOW) == ("error", "No Flux ID is specified")
@@ -170,12 +170,12 @@ def test_login_order_of_checks():
         (["1P3L2Fgx2M4Mp54chgrLZM5eAUPXhLTbnd"], False),
     ],
 )
-def test_login_id_forms(zelid, valid):
+def test_it_login_id_forms(zelid, valid):
     status, message = login_outcome(zelid, make_login_phrase(NOW - MINUTE), "sig", NOW)
     assert (message != "Flux ID is not valid") is valid
 
 
-def test_login_lengths_count_utf16_units():
+def test_it_login_lengths_count_utf16_units():
     phrase = str(NOW - MINUTE) + "😀" * 13  # 13 + 26 units = 39
     assert login_outcome("1P3L2Fgx2M4Mp54chgrLZM5eAUPXhLTbnd", phrase, "x", NOW)[1] == (
         "Signed message is not valid"
@@ -186,7 +186,7 @@ def test_login_lengths_count_utf16_units():
     )
 
 
-def test_login_request_field_aliases():
+def test_it_login_request_field_aliases():
     zelid, phrase, signature = signed_login(make_login_phrase(NOW - MINUTE), kind="eth")
     body = json.dumps({"address": zelid, "message": phrase, "signature": signature})
     check_login_request(body, NOW)
@@ -197,7 +197,7 @@ def test_login_request_field_aliases():
             check_login_request(body, NOW)
 
 
-def test_login_privilege():
+def test_it_login_privilege():
     assert login_privilege(FLUX_TEAM_ZELID) == "fluxteam"
     assert (
         login_privilege(FLUX_SUPPORT_TEAM_ZELID, admin_zelid=FLUX_SUPPORT_TEAM_ZELID) == "fluxteam"
@@ -214,7 +214,7 @@ def test_login_privilege():
 # --- sessions ------------------------------------------------------------------------------
 
 
-def test_session_phrase_rule_ages_and_lengths():
+def test_it_session_phrase_rule_ages_and_lengths():
     phrase = make_login_phrase(NOW)
     assert check_session_phrase(phrase, NOW, max_age_ms=USER_SESSION_MAX_AGE_MS)
     assert check_session_phrase(
@@ -240,7 +240,7 @@ def test_session_phrase_rule_ages_and_lengths():
     assert not check_session_phrase(None, NOW, max_age_ms=USER_SESSION_MAX_AGE_MS)
 
 
-def test_user_session_does_not_check_the_address_form():
+def test_it_user_session_does_not_check_the_address_form():
     phrase = make_login_phrase(NOW)
     signature = sign_message(phrase, KEY)
     p2sh_like = "39zu2foqxuQSiGnFfW5kZfw5BKG7mBHTUN"  # version 5, P2PKH hash of another vector key
@@ -255,7 +255,7 @@ def test_user_session_does_not_check_the_address_form():
 # --- header --------------------------------------------------------------------------------
 
 
-def test_format_and_parse_round_trip():
+def test_it_format_and_parse_round_trip():
     zelid, phrase, signature = signed_login(make_login_phrase(NOW))
     header = format_zelidauth(zelid, signature, phrase)
     assert list(json.loads(header)) == ["zelid", "signature", "loginPhrase"]
@@ -267,7 +267,7 @@ def test_format_and_parse_round_trip():
     assert verify_user_session(parse_zelidauth(header), NOW, logged_in_db=False)
 
 
-def test_query_string_plus_becomes_space_and_breaks_the_signature():
+def test_it_query_string_plus_becomes_space_and_breaks_the_signature():
     phrase = make_login_phrase(NOW)
     for attempt in range(100):  # find a signature with a '+' in it
         signature = sign_message(f"{phrase[:-2]}{attempt:02d}", KEY)
@@ -312,14 +312,14 @@ def test_query_string_plus_becomes_space_and_breaks_the_signature():
         ("[" * 100_000, {"[" * 100_000: ""}),  # too deep (and invalid) JSON -> qs
     ],
 )
-def test_parse_zelidauth_json_then_qs(header, parsed):
+def test_it_parse_zelidauth_json_then_qs(header, parsed):
     assert parse_zelidauth(header) == parsed
 
 
 # --- phrases -------------------------------------------------------------------------------
 
 
-def test_make_login_phrase():
+def test_it_make_login_phrase():
     phrase = make_login_phrase(NOW)
     assert phrase.startswith(str(NOW)) and len(phrase) == 53
     assert make_login_phrase(NOW) != phrase

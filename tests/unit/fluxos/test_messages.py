@@ -35,13 +35,13 @@ def _verdict(call):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_formatted_spec(case):
+def test_it_formatted_spec(case):
     formatted = format_spec(_submitted_spec(case))
     assert json_parse(spec_json(formatted)) == case["app_specification_formatted"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_message_to_sign_is_byte_identical(case):
+def test_it_message_to_sign_is_byte_identical(case):
     formatted = format_spec(_submitted_spec(case))
     message = message_to_sign(case["type"], formatted, case["timestamp"], case["version"])
     assert message == case["message_to_sign"]
@@ -49,7 +49,7 @@ def test_message_to_sign_is_byte_identical(case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_message_hash(case):
+def test_it_message_hash(case):
     formatted = format_spec(_submitted_spec(case))
     assert message_hash(case["type"], formatted, case["timestamp"], case["signature"], case["version"]) == (
         case["message_hash"]
@@ -57,7 +57,7 @@ def test_message_hash(case):
 
 
 @pytest.mark.parametrize("case", REGISTER_CASES, ids=case_ids(REGISTER_CASES))
-def test_register_verdict(case):
+def test_it_register_verdict(case):
     formatted = format_spec(_submitted_spec(case))
     timestamp = case.get("timestamp_argument_passed_to_verifier", case["timestamp"])
     verdict = _verdict(lambda: verify_register_signature(case["type"], case["version"], formatted, timestamp, case["signature"]))
@@ -65,7 +65,7 @@ def test_register_verdict(case):
 
 
 @pytest.mark.parametrize("case", UPDATE_CASES, ids=case_ids(UPDATE_CASES))
-def test_update_verdict(case):
+def test_it_update_verdict(case):
     formatted = format_spec(_submitted_spec(case))
     verdict = _verdict(
         lambda: verify_update_signature(
@@ -76,7 +76,7 @@ def test_update_verdict(case):
     assert verdict == case["expected_update_verdict"]
 
 
-def test_update_must_be_signed_by_the_previous_owner():
+def test_it_update_must_be_signed_by_the_previous_owner():
     case = next(c for c in UPDATE_CASES if c["id"] == "update_v8_owner_transfer")
     formatted = format_spec(_submitted_spec(case))
     new_owner = formatted["owner"]
@@ -89,7 +89,7 @@ def test_update_must_be_signed_by_the_previous_owner():
     )
 
 
-def test_v3_spec_signed_with_the_legacy_repotag_owner_order_is_accepted():
+def test_it_v3_spec_signed_with_the_legacy_repotag_owner_order_is_accepted():
     case = next(c for c in REGISTER_CASES if c["id"] == "register_v3_current_order")
     formatted = format_spec(_submitted_spec(case))
     legacy = {key: formatted[key] for key in ("version", "name", "description", "repotag", "owner")}
@@ -105,7 +105,7 @@ def test_v3_spec_signed_with_the_legacy_repotag_owner_order_is_accepted():
     ) is True
 
 
-def test_message_specification_types_are_checked_first():
+def test_it_message_specification_types_are_checked_first():
     case = REGISTER_CASES[0]
     formatted = format_spec(_submitted_spec(case))
     for args in (
@@ -117,7 +117,7 @@ def test_message_specification_types_are_checked_first():
         assert _verdict(lambda args=args: verify_register_signature(*args)) == "Invalid Flux App message specifications"
 
 
-def test_serialisation_traps():
+def test_it_serialisation_traps():
     case = next(c for c in CASES if c["id"] == "register_v8_serialization_traps")
     text = spec_json(format_spec(_submitted_spec(case)))
     assert '"cpu":1,' in text and '"ports":[36001]' in text
@@ -125,7 +125,7 @@ def test_serialisation_traps():
     assert '\\t' in text and ": " not in text
 
 
-def test_expire_only_update_ignores_expire_height_hash_and_enterprise():
+def test_it_expire_only_update_ignores_expire_height_hash_and_enterprise():
     from fluxpanel.fluxos.specs import is_expire_only_update
 
     stored = {**CASES[0]["app_specification_formatted"], "expire": 88000, "height": 2_100_000, "hash": "ab"}

@@ -19,13 +19,13 @@ FLUX_RATE = 0.5  # the rate the oracle used
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_price_per_month_with_the_flux_table(case):
+def test_it_price_per_month_with_the_flux_table(case):
     table = list(fluxconfig.FLUX_PRICE_TABLE)
     assert app_price_per_month(format_spec(case["spec"]), case["height"], table) == case["app_price_per_month_flux_table"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_price_per_month_with_the_usd_table(case):
+def test_it_price_per_month_with_the_usd_table(case):
     price = app_price_per_month(case["spec"], case["height"], [fluxconfig.USD_PRICE_ROW])
     expected = case["app_price_per_month_usd_table"]
     # FluxOS returns the string "0.99" when the minUSDPrice floor applies to a v4+ app.
@@ -34,23 +34,23 @@ def test_price_per_month_with_the_usd_table(case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_flux_onchain_price(case):
+def test_it_flux_onchain_price(case):
     assert flux_onchain_price_text(case["spec"], case["height"], case["existing_app"]) == case["flux_onchain_price"]
     assert flux_onchain_price(case["spec"], case["height"], case["existing_app"]) == float(case["flux_onchain_price"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_fiat_and_flux_price(case):
+def test_it_fiat_and_flux_price(case):
     assert fiat_and_flux_price(case["spec"], case["height"], FLUX_RATE, case["existing_app"]) == case["fiat_and_flux_price"]
 
 
-def test_float_rounding_is_javascripts():
+def test_it_float_rounding_is_javascripts():
     # 0.75 + 0.25 + 0.1 = 1.1 and 1.1 * 100 = 110.00000000000001, so Math.ceil gives 1.11.
     v3 = next(c for c in CASES if c["id"] == "v3_old_height")
     assert app_price_per_month(v3["spec"], 1_500_000, PriceTable.usd_default()) == 1.11
 
 
-def test_price_table_picks_the_last_row_strictly_below_the_height():
+def test_it_price_table_picks_the_last_row_strictly_below_the_height():
     table = PriceTable.flux_default()
     assert table.row_for_height(1_597_156)["height"] == 1_594_832
     assert table.row_for_height(1_597_157)["height"] == 1_597_156
@@ -59,7 +59,7 @@ def test_price_table_picks_the_last_row_strictly_below_the_height():
     assert app_price_per_month(base["spec"], 2_200_000, replaced) > app_price_per_month(base["spec"], 2_200_000)
 
 
-def test_enterprise_and_invalid_specs_report_errors_like_fluxos():
+def test_it_enterprise_and_invalid_specs_report_errors_like_fluxos():
     base = next(c for c in CASES if c["id"] == "v8_small_3_instances")["spec"]
     assert fiat_and_flux_price({**base, "instances": 0}, 2_200_000, FLUX_RATE) == {
         "error": "Missing Flux App specification parameter instances"
@@ -67,21 +67,21 @@ def test_enterprise_and_invalid_specs_report_errors_like_fluxos():
     assert fiat_and_flux_price({**base, "priceUSD": 0.5}, 2_200_000, FLUX_RATE) == {"error": "USD price is not valid"}
 
 
-def test_price_usd_and_marketplace_multiplier():
+def test_it_price_usd_and_marketplace_multiplier():
     base = next(c for c in CASES if c["id"] == "v8_small_5_instances")["spec"]
     assert fiat_and_flux_price({**base, "priceUSD": 10}, 2_200_000, FLUX_RATE)["usd"] == 10
     priced = fiat_and_flux_price(base, 2_200_000, FLUX_RATE, marketplace_apps=[{"name": "oracle", "multiplier": 2}])
     assert priced["usd"] == 4.74
 
 
-def test_syncthing_primary_discount():
+def test_it_syncthing_primary_discount():
     base = next(c for c in CASES if c["id"] == "v8_small_3_instances")["spec"]
     spec = {**base, "compose": [{**base["compose"][0], "containerData": "g:/data"}]}
     # 0.24 x 0.8 (small hardware) x 0.8 (g: mount) = 0.1536 -> 0.16
     assert flux_onchain_price_text(spec, 2_200_000) == "0.16"
 
 
-def test_consensus_minimum_has_no_discounts():
+def test_it_consensus_minimum_has_no_discounts():
     base = next(c for c in CASES if c["id"] == "v8_small_3_instances")
     assert consensus_min_price(base["spec"], 2_200_000) == 0.24
     assert float(base["flux_onchain_price"]) < 0.24

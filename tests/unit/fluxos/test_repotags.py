@@ -10,12 +10,12 @@ FIELDS = ("parse_ok", "error", "provider", "namespace", "repository", "tag", "am
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["repotag"][:60] for case in CASES])
-def test_parse_repotag(case):
+def test_it_parse_repotag(case):
     expected = {key: case[key] for key in FIELDS if key in case}
     assert parse_repotag(case["repotag"]).as_dict() == expected
 
 
-def test_parsed_fields_are_attributes_too():
+def test_it_parsed_fields_are_attributes_too():
     parsed = parse_repotag("ghcr.io/org/sub/image:1.0")
     assert (parsed.provider, parsed.namespace, parsed.repository, parsed.tag) == ("ghcr.io", "org/sub", "image", "1.0")
     assert parsed.useable and not parsed.ambiguous
@@ -29,12 +29,12 @@ def test_parsed_fields_are_attributes_too():
         ("nginx:\tlatest", 'Image tag: "nginx:\tlatest" should not contain space characters.'),
     ],
 )
-def test_parse_errors(repotag, error):
+def test_it_parse_errors(repotag, error):
     parsed = parse_repotag(repotag)
     assert not parsed.parse_ok and parsed.error == error
 
 
-def test_registry_without_tag_is_ambiguous_with_an_empty_tag():
+def test_it_registry_without_tag_is_ambiguous_with_an_empty_tag():
     parsed = parse_repotag("ghcr.io/org/image")
     assert parsed.as_dict() == {
         "parse_ok": True, "provider": "ghcr.io", "namespace": "org", "repository": "image", "tag": "",

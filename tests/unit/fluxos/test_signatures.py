@@ -43,33 +43,33 @@ def cases_with(predicate):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_verify_message_matches_fluxos(case):
+def test_it_verify_message_matches_fluxos(case):
     assert verify_message(case["message"], case["address"], case["signature"]) is case["expected"]
 
 
 @cases_with(lambda case: case.get("fluxos_message_hash"))
-def test_fluxos_eth_hash_matches_fluxos(case):
+def test_it_fluxos_eth_hash_matches_fluxos(case):
     assert "0x" + fluxos_eth_message_hash(case["message"]).hex() == case["fluxos_message_hash"]
     assert "0x" + standard_eip191_hash(case["message"]).hex() == case["standard_eip191_hash"]
     assert eth_message_is_standard(case["message"]) is False
 
 
 @cases_with(lambda case: case["kind"] == "btc" and case["expected"] and "compressed" in case)
-def test_btc_signing_is_byte_identical_to_bitcoinjs_message(case):
+def test_it_btc_signing_is_byte_identical_to_bitcoinjs_message(case):
     ours = sign_message(case["message"], case["private_key_hex"], compressed=case["compressed"])
     # Some vectors decorate the same signature (whitespace, junk): compare the decoded bytes.
     assert base64.b64decode(ours) == node_base64_decode(case["signature"])
 
 
 @cases_with(lambda case: case["kind"] == "eth" and case["expected"] and case.get("private_key_hex"))
-def test_eth_signing_reproduces_r_and_s(case):
+def test_it_eth_signing_reproduces_r_and_s(case):
     ours = sign_message(case["message"], case["private_key_hex"], kind="eth")
     assert ours[:130] == case["signature"][:130]  # r, s; the vectors vary v on purpose
     assert verify_message(case["message"], case["address"], ours)
 
 
 @cases_with(lambda case: case.get("private_key_hex") and case["address"].startswith(("1", "0x")))
-def test_address_from_private_key(case):
+def test_it_address_from_private_key(case):
     if case["kind"] == "eth":
         derived = address_from_private_key(case["private_key_hex"], kind="eth")
         assert derived.lower() == case["address"].lower()
@@ -88,7 +88,7 @@ def with_version(address: str, version: bytes) -> str:
     return base58check_encode(version + base58check_decode(address)[1:])
 
 
-def test_version_byte_is_ignored_but_two_byte_versions_never_verify():
+def test_it_version_byte_is_ignored_but_two_byte_versions_never_verify():
     address = address_from_private_key(KEY)
     signature = sign_message(PHRASE, KEY)
     assert verify_message(PHRASE, with_version(address, b"\x05"), signature)  # a "3..." address
@@ -98,7 +98,7 @@ def test_version_byte_is_ignored_but_two_byte_versions_never_verify():
     assert not verify_message(PHRASE, t1_address, signature)
 
 
-def test_header_ranges():
+def test_it_header_ranges():
     raw = base64.b64decode(sign_message(PHRASE, KEY))  # compressed, header 31..32
     recid = raw[0] - 31
     address = address_from_private_key(KEY)
@@ -117,7 +117,7 @@ def test_header_ranges():
         assert not verify_message(PHRASE, address, signed(header))
 
 
-def test_lenient_base64():
+def test_it_lenient_base64():
     signature = sign_message(PHRASE, KEY)
     address = address_from_private_key(KEY)
     urlsafe = signature.replace("+", "-").replace("/", "_")
@@ -131,7 +131,7 @@ def test_lenient_base64():
     assert not verify_message(PHRASE, address, base64.b64encode(b"\x1f" * 66).decode())
 
 
-def test_public_key_hex_as_address():
+def test_it_public_key_hex_as_address():
     for compressed in (True, False):
         signature = sign_message(PHRASE, KEY, compressed=compressed)
         from coincurve import PrivateKey
@@ -144,7 +144,7 @@ def test_public_key_hex_as_address():
         )
 
 
-def test_bech32_and_capital_0x_addresses_never_verify():
+def test_it_bech32_and_capital_0x_addresses_never_verify():
     signature = sign_message(PHRASE, KEY)
     assert not verify_message(PHRASE, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", signature)
     eth_signature = sign_message(PHRASE, KEY, kind="eth")
@@ -153,7 +153,7 @@ def test_bech32_and_capital_0x_addresses_never_verify():
     assert not verify_message(PHRASE, "0X" + eth_address[2:], eth_signature)
 
 
-def test_long_unicode_message_uses_utf8_and_a_three_byte_varint():
+def test_it_long_unicode_message_uses_utf8_and_a_three_byte_varint():
     message = "fluxappregister1" + "é€😀" * 100
     signature = sign_message(message, KEY)
     assert verify_message(message, address_from_private_key(KEY), signature)
@@ -171,7 +171,7 @@ def eth_signature(r: int, s: int, v_hex: str) -> str:
     return "0x" + r.to_bytes(32, "big").hex() + s.to_bytes(32, "big").hex() + v_hex
 
 
-def test_eth_v_forms_and_no_low_s_rule():
+def test_it_eth_v_forms_and_no_low_s_rule():
     address = address_from_private_key(KEY, kind="eth")
     r, s, v = split_eth(sign_message(PHRASE, KEY, kind="eth"))
     recid = v - 27
@@ -185,7 +185,7 @@ def test_eth_v_forms_and_no_low_s_rule():
     assert verify_message(PHRASE, address, eth_signature(r, CURVE_ORDER - s, f"{28 - recid:x}"))
 
 
-def test_eth_r_and_s_are_parsed_by_a_lenient_bignum():
+def test_it_eth_r_and_s_are_parsed_by_a_lenient_bignum():
     address = address_from_private_key(KEY, kind="eth")
     for attempt in range(200):  # find a signature whose s fits in 63 hex digits
         message = f"{PHRASE}{attempt}"
@@ -206,7 +206,7 @@ def test_eth_r_and_s_are_parsed_by_a_lenient_bignum():
     assert not verify_message(message, address, "0x-" + r_hex[1:] + f"{s:064x}" + f"{v:x}")
 
 
-def test_eth_address_compared_case_insensitively():
+def test_it_eth_address_compared_case_insensitively():
     address = address_from_private_key(KEY, kind="eth")
     signature = sign_message(PHRASE, KEY, kind="eth")
     assert verify_message(PHRASE, address.lower(), signature)
@@ -214,7 +214,7 @@ def test_eth_address_compared_case_insensitively():
     assert not verify_message(PHRASE, address + " ", signature)
 
 
-def test_eth_digest_is_standard_only_for_printable_ascii():
+def test_it_eth_digest_is_standard_only_for_printable_ascii():
     # (a single control character at the very end happens to come out right: "\t" -> 0x09)
     assert eth_message_is_standard("tab\t")
     for message in (PHRASE, '{"a":"b"}', "testmessage123", "~ !\x10\x7f"):
@@ -225,13 +225,13 @@ def test_eth_digest_is_standard_only_for_printable_ascii():
         assert fluxos_eth_message_hash(message) != standard_eip191_hash(message)
 
 
-def test_fluxos_unit_test_vector():
+def test_it_fluxos_unit_test_vector():
     # FluxOS tests/unit/ethereumHelper.test.js
     expected = "518ae699da3f6dfe9b2109ec808b3054055e599e20594fd5370b2b018332bd6c"
     assert fluxos_eth_message_hash("testmessage123").hex() == expected
 
 
-def test_wallet_signature_over_non_ascii_message_is_rejected():
+def test_it_wallet_signature_over_non_ascii_message_is_rejected():
     from coincurve import PrivateKey
 
     message = "héllo " + PHRASE
@@ -244,7 +244,7 @@ def test_wallet_signature_over_non_ascii_message_is_rejected():
     assert verify_message(message, address, sign_message(message, KEY, kind="eth"))
 
 
-def test_fluxos_eth_bytes_can_collide():
+def test_it_fluxos_eth_bytes_can_collide():
     # "\x01" + "#" is hex "1"+"23", "\x12" + "\x03" is "12"+"3": both read back as 12 03.
     assert fluxos_eth_message_hash("\x01#") == fluxos_eth_message_hash("\x12\x03")
     signature = sign_message("\x01#", KEY, kind="eth")
@@ -272,11 +272,11 @@ def test_fluxos_eth_bytes_can_collide():
         (PHRASE, "1" * 30, "A" * 88),
     ],
 )
-def test_garbage_is_false_never_an_exception(args):
+def test_it_garbage_is_false_never_an_exception(args):
     assert verify_message(*args) is False
 
 
-def test_sign_message_rejects_bad_input():
+def test_it_sign_message_rejects_bad_input():
     with pytest.raises(ValueError):
         sign_message(PHRASE, "00" * 31)
     with pytest.raises(ValueError):
@@ -285,7 +285,7 @@ def test_sign_message_rejects_bad_input():
         address_from_private_key(KEY, kind="ltc")
 
 
-def test_lone_surrogates_are_hashed_as_node_does():
+def test_it_lone_surrogates_are_hashed_as_node_does():
     # Buffer.from(text, "utf8") turns any lone surrogate into U+FFFD, so these collide
     address = address_from_private_key(KEY)
     signature = sign_message("\ud800 " + PHRASE, KEY)

@@ -57,20 +57,20 @@ relaxed = settings(max_examples=300, deadline=None, suppress_health_check=[Healt
 
 @relaxed
 @given(message=any_text, address=addresses, signature=signatures)
-def test_verify_message_never_raises(message, address, signature):
+def test_it_verify_message_never_raises(message, address, signature):
     assert verify_message(message, address, signature) in (True, False)
 
 
 @relaxed
 @given(message=any_text, signature=signatures, key=private_keys)
-def test_random_signatures_do_not_verify_for_real_addresses(message, signature, key):
+def test_it_random_signatures_do_not_verify_for_real_addresses(message, signature, key):
     assert not verify_message(message, address_from_private_key(key), signature)
     assert not verify_message(message, address_from_private_key(key, kind="eth"), signature)
 
 
 @relaxed
 @given(key=private_keys, message=messages, compressed=st.booleans())
-def test_btc_sign_verify_round_trip(key, message, compressed):
+def test_it_btc_sign_verify_round_trip(key, message, compressed):
     address = address_from_private_key(key, compressed=compressed)
     signature = sign_message(message, key, compressed=compressed)
     assert verify_message(message, address, signature)
@@ -82,7 +82,7 @@ def test_btc_sign_verify_round_trip(key, message, compressed):
 
 @relaxed
 @given(key=private_keys, message=messages)
-def test_eth_sign_verify_round_trip_for_any_message(key, message):
+def test_it_eth_sign_verify_round_trip_for_any_message(key, message):
     address = address_from_private_key(key, kind="eth")
     signature = sign_message(message, key, kind="eth")
     assert verify_message(message, address, signature)
@@ -91,7 +91,7 @@ def test_eth_sign_verify_round_trip_for_any_message(key, message):
 
 @relaxed
 @given(key=private_keys, message=printable_messages, other=printable_messages)
-def test_eth_printable_ascii_is_standard_personal_sign(key, message, other):
+def test_it_eth_printable_ascii_is_standard_personal_sign(key, message, other):
     assert eth_message_is_standard(message)
     payload = message.encode()
     standard = keccak256(b"\x19Ethereum Signed Message:\n" + str(len(payload)).encode() + payload)
@@ -105,7 +105,7 @@ def test_eth_printable_ascii_is_standard_personal_sign(key, message, other):
 
 @relaxed
 @given(header=any_text)
-def test_parse_zelidauth_never_raises(header):
+def test_it_parse_zelidauth_never_raises(header):
     parsed = parse_zelidauth(header)
     assert isinstance(parsed, dict)
     assert verify_user_session(parsed, 1767225660000, logged_in_db=False) in (True, False)
@@ -118,7 +118,7 @@ def test_parse_zelidauth_never_raises(header):
     signature=st.one_of(st.none(), signatures),
     now_ms=st.integers(min_value=0, max_value=2**45),
 )
-def test_check_login_only_raises_login_error(zelid, phrase, signature, now_ms):
+def test_it_check_login_only_raises_login_error(zelid, phrase, signature, now_ms):
     try:
         check_login(zelid, phrase, signature, now_ms)
     except LoginError as error:

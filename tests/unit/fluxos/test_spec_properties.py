@@ -79,7 +79,7 @@ def mutated_specs(draw):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=mutated_specs(), height=HEIGHTS)
-def test_mutated_specs_never_crash(spec, height):
+def test_it_mutated_specs_never_crash(spec, height):
     result = _outcome(lambda: check_spec(spec, height))
     _outcome(lambda: validate_spec(spec, height))
     if isinstance(result, dict):
@@ -90,7 +90,7 @@ def test_mutated_specs_never_crash(spec, height):
 
 @settings(max_examples=300, deadline=None)
 @given(spec=st.dictionaries(KEYS | st.text(max_size=6), JSONISH, max_size=8), height=HEIGHTS)
-def test_random_dicts_never_crash(spec, height):
+def test_it_random_dicts_never_crash(spec, height):
     _outcome(lambda: check_spec(spec, height))
     _outcome(lambda: validate_spec(spec, height))
 
@@ -102,7 +102,7 @@ def test_random_dicts_never_crash(spec, height):
     expire=st.integers(min_value=1, max_value=1_056_000),
     height=st.sampled_from([1_950_000, 2_200_000]),
 )
-def test_prices_of_valid_specs_are_computable(spec, instances, expire, height):
+def test_it_prices_of_valid_specs_are_computable(spec, instances, expire, height):
     spec = dict(spec)
     if spec["version"] >= 3:
         spec["instances"] = max(instances, 3 if spec["version"] < 8 else 1)

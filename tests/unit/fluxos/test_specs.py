@@ -28,14 +28,14 @@ def _verdict(call):
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-def test_formatter_then_validator_matches_fluxos(case):
+def test_it_formatter_then_validator_matches_fluxos(case):
     message, stage = _verdict(lambda: check_spec(case["spec"], case["height"]))
     assert message == case["expected"]
     assert stage == case["expected_stage"]
 
 
 @pytest.mark.parametrize("case", FORMATTED_CASES, ids=case_ids(FORMATTED_CASES))
-def test_formatter_output_and_its_json(case):
+def test_it_formatter_output_and_its_json(case):
     formatted = format_spec(case["spec"])
     assert spec_json(formatted) == case["formatted_json"]
     # NaN from Number() coercion is kept as NaN (the validator needs it) but serialises as null.
@@ -43,25 +43,25 @@ def test_formatter_output_and_its_json(case):
 
 
 @pytest.mark.parametrize("case", VERIFY_ONLY_CASES, ids=case_ids(VERIFY_ONLY_CASES))
-def test_validator_on_raw_spec(case):
+def test_it_validator_on_raw_spec(case):
     message, _stage = _verdict(lambda: validate_spec(case["spec"], case["height"]))
     assert message == case["expected_verify_only"]
 
 
-def test_check_spec_returns_the_formatted_spec():
+def test_it_check_spec_returns_the_formatted_spec():
     case = next(c for c in CASES if c["id"] == "v8_instances_string")
     formatted = check_spec(case["spec"], case["height"])
     assert formatted["instances"] == 5
     assert list(formatted) == list(case["formatted"])
 
 
-def test_formatting_is_idempotent_for_every_formattable_vector():
+def test_it_formatting_is_idempotent_for_every_formattable_vector():
     for case in FORMATTED_CASES:
         once = format_spec(case["spec"])
         assert spec_json(format_spec(once)) == spec_json(once), case["id"]
 
 
-def test_error_names_the_field_for_the_ui():
+def test_it_error_names_the_field_for_the_ui():
     base = next(c for c in CASES if c["id"] == "v8_valid_three_components")["spec"]
     spec = {**base, "compose": [dict(base["compose"][0]), {**base["compose"][1], "ports": [22]}]}
     with pytest.raises(SpecError) as raised:
@@ -121,12 +121,12 @@ def _component(**changes):
         (_v8(enterprise="ENCRYPTEDBLOB", nodes=["a" * 64 + ":0"]), 2_200_000, "valid"),
     ],
 )
-def test_more_rules(spec, height, expected):
+def test_it_more_rules(spec, height, expected):
     message, _stage = _verdict(lambda: check_spec(spec, height))
     assert message == expected
 
 
-def test_legacy_versions_use_their_own_limits():
+def test_it_legacy_versions_use_their_own_limits():
     v3 = dict(next(c for c in CASES if c["id"] == "v3_valid")["spec"])
     assert _verdict(lambda: check_spec({**v3, "ports": ["30000"]}, 1_000_000))[0] == (
         "Assigned port 30000 is not within Flux Apps range 31000-39999"
@@ -139,7 +139,7 @@ def test_legacy_versions_use_their_own_limits():
     assert _verdict(lambda: check_spec(v3, 900_000))[0] == "Flux apps specifications of version 3 not yet supported"
 
 
-def test_validator_refuses_non_objects():
+def test_it_validator_refuses_non_objects():
     for value in (None, [], "spec", 5):
         assert _verdict(lambda value=value: validate_spec(value, 2_200_000))[0] == "Invalid Flux App Specifications"
     assert _verdict(lambda: check_spec(None, 2_200_000))[0] == (
@@ -159,7 +159,7 @@ def test_validator_refuses_non_objects():
         (0.1 + 0.2, "0.30000000000000004"), (-1.5, "-1.5"), (36001.0, "36001"),
     ],
 )
-def test_number_to_string_is_javascripts(value, text):
+def test_it_number_to_string_is_javascripts(value, text):
     assert js_number_to_string(value) == text
 
 
@@ -170,16 +170,16 @@ def test_number_to_string_is_javascripts(value, text):
         ("1e3", 1000), ("-Infinity", -math.inf), (None, 0), (True, 1), ([7], 7), (["7"], 7), ([], 0),
     ],
 )
-def test_number_coercion_is_javascripts(value, number):
+def test_it_number_coercion_is_javascripts(value, number):
     assert to_number(value) == number
 
 
 @pytest.mark.parametrize("value", ["abc", "1_000", "-0x10", "1e", "infinity", "nan", [1, 2], {}, UNDEFINED])
-def test_number_coercion_nan(value):
+def test_it_number_coercion_nan(value):
     assert math.isnan(to_number(value))
 
 
-def test_json_stringify_is_javascripts():
+def test_it_json_stringify_is_javascripts():
     assert json_stringify({"b": 1, "2": 2, "a": [1.0, None, math.nan, "é/<&>\u2028"], "u": UNDEFINED, "1": True}) == (
         '{"1":true,"2":2,"b":1,"a":[1,null,null,"é/<&>\u2028"]}'
     )

@@ -9,31 +9,17 @@ given: `maxBlocksAllowance` 264000 before `daemonPONFork` 2020000, `postPonMaxBl
 import pytest
 
 from fluxpanel.fluxos import fluxconfig
-from fluxpanel.fluxos.specs import VALIDATOR, SpecError, check_spec, format_spec
-from tests.vectors import load
+from fluxpanel.fluxos.specs import VALIDATOR, check_spec, format_spec
+from tests.unit.fluxos.spec_cases import v8_spec, verdict
 
 PRE_PON = fluxconfig.DAEMON_PON_FORK - 1
 POST_PON = fluxconfig.DAEMON_PON_FORK
 
 
-def _v8(**changes) -> dict:
-    spec = dict(next(c for c in load("specs") if c["id"] == "v8_valid_single_component")["spec"])
-    spec.update(changes)
-    return spec
-
-
-def _verdict(call):
-    try:
-        call()
-    except SpecError as error:
-        return str(error), error.stage
-    return "valid", None
-
-
 @pytest.mark.parametrize("expire", [1_056_001, 5_000_000, "2000000"])
 def test_it_formats_any_integer_expire_without_a_maximum(expire):
     # specificationFormatter: ensureNumber + Number.isInteger, nothing else.
-    assert format_spec(_v8(expire=expire))["expire"] == int(expire)
+    assert format_spec(v8_spec(expire=expire))["expire"] == int(expire)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +33,6 @@ def test_it_formats_any_integer_expire_without_a_maximum(expire):
     ],
 )
 def test_it_limits_expire_in_the_validator_by_the_height_given(height, expire, expected):
-    message, stage = _verdict(lambda: check_spec(_v8(expire=expire), height))
+    message, stage = verdict(lambda: check_spec(v8_spec(expire=expire), height))
     assert message == expected
     assert stage == (None if expected == "valid" else VALIDATOR)

@@ -12,6 +12,7 @@ from fluxpanel.fluxos.jsjson import (
     to_number,
 )
 from fluxpanel.fluxos.specs import SpecError, check_spec, format_spec, spec_json, validate_spec
+from tests.unit.fluxos.spec_cases import v8_spec, verdict
 from tests.vectors import case_ids, load
 
 CASES = load("specs")
@@ -19,17 +20,9 @@ FORMATTED_CASES = [case for case in CASES if case.get("formatted") is not None]
 VERIFY_ONLY_CASES = [case for case in CASES if case.get("expected_verify_only") is not None]
 
 
-def _verdict(call):
-    try:
-        call()
-    except SpecError as error:
-        return str(error), error.stage
-    return "valid", None
-
-
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_it_formatter_then_validator_matches_fluxos(case):
-    message, stage = _verdict(lambda: check_spec(case["spec"], case["height"]))
+    message, stage = verdict(lambda: check_spec(case["spec"], case["height"]))
     assert message == case["expected"]
     assert stage == case["expected_stage"]
 
@@ -44,7 +37,7 @@ def test_it_formatter_output_and_its_json(case):
 
 @pytest.mark.parametrize("case", VERIFY_ONLY_CASES, ids=case_ids(VERIFY_ONLY_CASES))
 def test_it_validator_on_raw_spec(case):
-    message, _stage = _verdict(lambda: validate_spec(case["spec"], case["height"]))
+    message, _stage = verdict(lambda: validate_spec(case["spec"], case["height"]))
     assert message == case["expected_verify_only"]
 
 
@@ -75,14 +68,8 @@ def test_it_error_names_the_field_for_the_ui():
     assert str(raised.value) == "Maximum number of instances is 100"
 
 
-def _v8(**changes):
-    spec = dict(next(c for c in CASES if c["id"] == "v8_valid_single_component")["spec"])
-    spec.update(changes)
-    return spec
-
-
 def _component(**changes):
-    component = dict(_v8()["compose"][0])
+    component = dict(v8_spec()["compose"][0])
     component.update(changes)
     return component
 
@@ -91,58 +78,58 @@ def _component(**changes):
     ("spec", "height", "expected"),
     [
         # v8 may run one instance only once the chain passed minimumInstancesV8Block.
-        (_v8(instances=1), 2_100_000, "Minimum number of instances is 3"),
-        (_v8(name="watchtower"), 2_200_000, "Flux App name is conflicting with another application"),
-        (_v8(name="WatchTower"), 2_200_000, "Flux App name is conflicting with another application"),
-        (_v8(compose=[_component(name="a-b")]), 2_200_000,
+        (v8_spec(instances=1), 2_100_000, "Minimum number of instances is 3"),
+        (v8_spec(name="watchtower"), 2_200_000, "Flux App name is conflicting with another application"),
+        (v8_spec(name="WatchTower"), 2_200_000, "Flux App name is conflicting with another application"),
+        (v8_spec(compose=[_component(name="a-b")]), 2_200_000,
          "Flux App component name contains special characters. Only a-z, A-Z and 0-9 are allowed"),
-        (_v8(compose=[_component(repotag=None)]), 2_200_000, "valid"),  # ensureString(null) is "null"
-        (_v8(compose=[{k: v for k, v in _component().items() if k != "repotag"}]), 2_200_000,
+        (v8_spec(compose=[_component(repotag=None)]), 2_200_000, "valid"),  # ensureString(null) is "null"
+        (v8_spec(compose=[{k: v for k, v in _component().items() if k != "repotag"}]), 2_200_000,
          "Cannot read properties of undefined (reading 'length')"),
-        (_v8(compose=[None]), 2_200_000, "Cannot read properties of null (reading 'name')"),
-        (_v8(compose='[{"name": "web", "ports": [], "domains": []}]'), 2_200_000,
+        (v8_spec(compose=[None]), 2_200_000, "Cannot read properties of null (reading 'name')"),
+        (v8_spec(compose='[{"name": "web", "ports": [], "domains": []}]'), 2_200_000,
          "Environmental parameters for Flux App component web are invalid"),  # compose given as JSON text
-        (_v8(compose=[_component(containerPorts=["80"])]), 2_200_000,
+        (v8_spec(compose=[_component(containerPorts=["80"])]), 2_200_000,
          "Container Ports for Flux App component web are invalid"),  # v4+ containerPorts are not coerced
-        (_v8(expire=1_056_001), 2_200_000, "Maximum expiration of application is 1056000 blocks ~ 1 year"),
-        (_v8(expire=-5), 2_200_000, "Minimum expiration of application is 1 blocks"),
-        (_v8(contacts="nope"), 2_200_000, "Contacts for Flux App are invalid"),
-        (_v8(geolocation=["x" * 51]), 2_200_000, f"Geolocation {'x' * 51} is not valid."),
-        (_v8(compose=[_component(cpu=15.1)]), 2_200_000, "Too much CPU resources assigned for oracleapp"),
-        (_v8(compose=[_component(hdd=821)]), 2_200_000, "Too much SSD resources assigned for oracleapp"),
-        (_v8(compose=[_component(domains=["d" * 254])]), 2_200_000,
+        (v8_spec(expire=1_056_001), 2_200_000, "Maximum expiration of application is 1056000 blocks ~ 1 year"),
+        (v8_spec(expire=-5), 2_200_000, "Minimum expiration of application is 1 blocks"),
+        (v8_spec(contacts="nope"), 2_200_000, "Contacts for Flux App are invalid"),
+        (v8_spec(geolocation=["x" * 51]), 2_200_000, f"Geolocation {'x' * 51} is not valid."),
+        (v8_spec(compose=[_component(cpu=15.1)]), 2_200_000, "Too much CPU resources assigned for oracleapp"),
+        (v8_spec(compose=[_component(hdd=821)]), 2_200_000, "Too much SSD resources assigned for oracleapp"),
+        (v8_spec(compose=[_component(domains=["d" * 254])]), 2_200_000,
          f"App component web domain {'d' * 254} is too long. Maximum of 253 characters is allowed"),
-        (_v8(compose=[_component(ports=[36001, 36002], containerPorts=[80], domains=["", ""])]), 2_200_000,
+        (v8_spec(compose=[_component(ports=[36001, 36002], containerPorts=[80], domains=["", ""])]), 2_200_000,
          "Ports specifications in web do not match"),
-        (_v8(description="🚀" * 128 + "x"), 2_200_000, "Description is too long. Maximum of 256 characters is allowed"),
-        (_v8(staticip="yes"), 2_200_000, "Invalid staticip specification. Only boolean as true or false allowed."),
-        (_v8(version="8"), 2_200_000, "valid"),
-        (_v8(version="eight"), 2_200_000, "Missing Flux App specification parameter version"),
-        (_v8(enterprise="ENCRYPTEDBLOB", nodes=["a" * 64 + ":0"]), 2_200_000, "valid"),
+        (v8_spec(description="🚀" * 128 + "x"), 2_200_000, "Description is too long. Maximum of 256 characters is allowed"),
+        (v8_spec(staticip="yes"), 2_200_000, "Invalid staticip specification. Only boolean as true or false allowed."),
+        (v8_spec(version="8"), 2_200_000, "valid"),
+        (v8_spec(version="eight"), 2_200_000, "Missing Flux App specification parameter version"),
+        (v8_spec(enterprise="ENCRYPTEDBLOB", nodes=["a" * 64 + ":0"]), 2_200_000, "valid"),
     ],
 )
 def test_it_more_rules(spec, height, expected):
-    message, _stage = _verdict(lambda: check_spec(spec, height))
+    message, _stage = verdict(lambda: check_spec(spec, height))
     assert message == expected
 
 
 def test_it_legacy_versions_use_their_own_limits():
     v3 = dict(next(c for c in CASES if c["id"] == "v3_valid")["spec"])
-    assert _verdict(lambda: check_spec({**v3, "ports": ["30000"]}, 1_000_000))[0] == (
+    assert verdict(lambda: check_spec({**v3, "ports": ["30000"]}, 1_000_000))[0] == (
         "Assigned port 30000 is not within Flux Apps range 31000-39999"
     )
-    assert _verdict(lambda: check_spec({**v3, "instances": 2}, 2_200_000))[0] == "Minimum number of instances is 3"
-    assert _verdict(lambda: check_spec({**v3, "foo": 1}, 2_200_000))[0] == "valid"  # formatter drops it
-    assert _verdict(lambda: validate_spec({**v3, "foo": 1}, 2_200_000))[0] == (
+    assert verdict(lambda: check_spec({**v3, "instances": 2}, 2_200_000))[0] == "Minimum number of instances is 3"
+    assert verdict(lambda: check_spec({**v3, "foo": 1}, 2_200_000))[0] == "valid"  # formatter drops it
+    assert verdict(lambda: validate_spec({**v3, "foo": 1}, 2_200_000))[0] == (
         "Unsupported parameter for v3 app specifications"
     )
-    assert _verdict(lambda: check_spec(v3, 900_000))[0] == "Flux apps specifications of version 3 not yet supported"
+    assert verdict(lambda: check_spec(v3, 900_000))[0] == "Flux apps specifications of version 3 not yet supported"
 
 
 def test_it_validator_refuses_non_objects():
     for value in (None, [], "spec", 5):
-        assert _verdict(lambda value=value: validate_spec(value, 2_200_000))[0] == "Invalid Flux App Specifications"
-    assert _verdict(lambda: check_spec(None, 2_200_000))[0] == (
+        assert verdict(lambda value=value: validate_spec(value, 2_200_000))[0] == "Invalid Flux App Specifications"
+    assert verdict(lambda: check_spec(None, 2_200_000))[0] == (
         "Cannot destructure property 'version' of 'appSpecification' as it is null."
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from django.conf import settings
@@ -129,8 +129,10 @@ def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int) -> d
             remaining = give_up_at - time.monotonic()
             if remaining <= 0:
                 break
+            # ALL_COMPLETED with a timeout wakes once per heartbeat, not once per finished probe:
+            # wait() walks every pending future on each call, which per probe is quadratic.
             done, pending = wait(pending, timeout=min(HEARTBEAT_EVERY_S, remaining),
-                                 return_when=FIRST_COMPLETED)
+                                 return_when=ALL_COMPLETED)
             for future in done:
                 results[futures[future]] = future.result()  # _probe_one never raises
             # Beat while waiting too: a sweep busy with slow nodes is alive, not dead.

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from hypothesis import strategies as st
 
 from tests.fuzz.surface import REPO
+from tests.loopback import LoopbackServer
 
 CLIENT_SOURCES = ["apps/worldstate", "apps/nodes", "fluxpanel/fluxos/client"]
 KEY_READS = re.compile(r"""(?:\[\s*|\.get\(\s*)["']([A-Za-z_]\w{0,40})["']""")
@@ -56,17 +56,14 @@ class HostilePeer:
             def log_message(self, *args):  # quiet: the fuzz sends thousands
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.loopback = LoopbackServer(Handler)
+        self.url = self.loopback.origin
 
     def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()
 
 
 scalars = st.one_of(

@@ -8,9 +8,10 @@ trickles in one byte at a time. Any path prefix is accepted, so it registers lik
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer
 
 
 class HostileNode:
@@ -51,12 +52,8 @@ class HostileNode:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hostile"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.loopback = LoopbackServer(Handler)
+        self.url = f"{self.loopback.origin}/hostile"
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()

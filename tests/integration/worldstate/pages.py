@@ -35,7 +35,8 @@ class InternalService:
 
     def __init__(self):
         import http.server
-        import threading
+
+        from tests.loopback import LoopbackServer
 
         hits = self.hits = []
         secret = self.SECRET
@@ -57,10 +58,8 @@ class InternalService:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.loopback = LoopbackServer(Handler)
+        self.url = self.loopback.origin
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.close()

@@ -216,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     "nodes-send-alerts": {"task": "nodes.send_alerts", "schedule": 30.0},
     "wallets-housekeeping": {"task": "wallets.housekeeping", "schedule": 300.0},
     "wallets-warn-expiring": {"task": "wallets.warn_expiring", "schedule": 3600.0},
+    # App sync: enqueues a sync for every team whose apps are due (AppSyncSettings.interval_seconds).
+    "deployments-sync-due": {"task": "deployments.sync_due", "schedule": 60.0},
 }
 
 # Fleet sweeps: parallel probes per sweep, per-node timeout, and when a silent sweep counts as dead.
@@ -225,6 +227,14 @@ SWEEP_STALE_SECONDS = env.get_int("SWEEP_STALE_SECONDS", 60, minimum=5)
 # Development and tests only: accept any http(s) URL as a node address (the simulated fleet serves
 # many nodes under one port with a path prefix). Real nodes are checked against FluxOS's ports.
 ALLOW_ANY_NODE_URL = env.get_bool("FLUXPANEL_ALLOW_ANY_NODE_URL", False)
+# App sync: instance checks in parallel (like the sweep), and when a silent sync counts as dead.
+APP_SYNC_CONCURRENCY = env.get_int("APP_SYNC_CONCURRENCY", 100, minimum=1, maximum=1000)
+APP_SYNC_TIMEOUT_SECONDS = env.get_int("APP_SYNC_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
+# Development and tests only (needs FLUXPANEL_ALLOW_ANY_NODE_URL): how to reach an instance's node
+# from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose
+# nodes have private addresses. Empty: http://<ip>:<port> as FluxOS itself calls it.
+DEV_LOCATION_URL = env.get_str("FLUXPANEL_DEV_LOCATION_URL", "")
 # Alert webhooks to private/loopback addresses are refused unless allowed here.
 ALLOW_PRIVATE_WEBHOOKS = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_WEBHOOKS", False)
 # World-state engines on loopback/private/link-local addresses are refused (SSRF) unless allowed

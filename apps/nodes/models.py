@@ -194,6 +194,10 @@ class AlertRule(models.Model):
         HEIGHT_BEHIND = "height_behind", "Block height behind by N blocks"
         MAINTENANCE_LOW = "maintenance_low", "Maintenance window under N minutes"
         VERSION_BEHIND = "version_behind", "FluxOS version behind the fleet's newest"
+        # App rules (evaluated after each app sync by apps.deployments.alerts).
+        APP_EXPIRES = "app_expires", "App expires within N days"
+        APP_INSTANCES_LOW = "app_instances_low", "App runs fewer instances than it wants"
+        APP_DOWN = "app_down", "App is down everywhere"
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="alert_rules")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -226,7 +230,7 @@ class AlertState(models.Model):
 
 
 class AlertDelivery(models.Model):
-    """One notice sent (or muted, or failed) for a rule flipping on a node."""
+    """One notice sent (or muted, or failed) for a rule flipping on a node or on a team app."""
 
     class Kind(models.TextChoices):
         FIRING = "firing", "Firing"
@@ -234,7 +238,10 @@ class AlertDelivery(models.Model):
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="deliveries")
-    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="alert_deliveries")
+    # Exactly one of node / app is set.
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, null=True, blank=True, related_name="alert_deliveries")
+    app = models.ForeignKey("deployments.TeamApp", on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="alert_deliveries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     message = models.CharField(max_length=500)
     muted = models.BooleanField(default=False)

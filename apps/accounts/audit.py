@@ -57,6 +57,14 @@ class AuditEvent(models.TextChoices):
     SIGNING_CANCEL = "signing.cancel", "Signing request cancelled"
     SIGNING_EXPIRE = "signing.expire", "Signing request expired"
     SIGNING_FAIL = "signing.fail", "Signing request failed"
+    # deployments
+    DEPLOYMENTS_OWNER_ADD = "deployments.owner_add", "Watched owner added"
+    DEPLOYMENTS_OWNER_REMOVE = "deployments.owner_remove", "Watched owner removed"
+    DEPLOYMENTS_SOURCES_SET = "deployments.sources_set", "App sources changed"
+    DEPLOYMENTS_APP_ADD = "deployments.app_add", "App added by name"
+    DEPLOYMENTS_APP_DROP = "deployments.app_drop", "App dropped"
+    DEPLOYMENTS_APP_RESTORE = "deployments.app_restore", "App restored"
+    DEPLOYMENTS_SYNC_NOW = "deployments.sync_now", "App sync started"
     # worldstate
     WORLDSTATE_ENGINE_REGISTER = "worldstate.engine.register", "Engine registered"
     WORLDSTATE_ENGINE_UPDATE = "worldstate.engine.update", "Engine updated"

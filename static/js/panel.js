@@ -40,3 +40,20 @@
     if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
   });
 })();
+
+// Copy buttons: <button data-copy="#element-id"> copies that element's text to the clipboard.
+(function () {
+  'use strict';
+  function copyFromTarget(event) {
+    var button = event.target.closest && event.target.closest('[data-copy]');
+    if (!button) { return; }
+    var source = document.querySelector(button.getAttribute('data-copy'));
+    if (!source || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      var label = button.textContent;
+      button.textContent = 'Copied';
+      window.setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  }
+  document.addEventListener('click', copyFromTarget);
+})();

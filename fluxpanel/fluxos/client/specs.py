@@ -26,6 +26,10 @@ class AppSpecsMixin:
         """Where an app runs: `[{name, hash, ip ("ip" or "ip:port"), broadcastedAt, …}]`."""
         return self._get("apps", "location", app)
 
+    def app_permanent_messages(self, app: str) -> list:
+        """FluxOS's permanent messages of one app (every register/update message in force once)."""
+        return self._get("apps", "permanentmessages", query={"appname": app}, limit=BIG_LIST_MAX_BODY)
+
     def app_locations(self) -> list:
         return self._get("apps", "locations", limit=BIG_LIST_MAX_BODY)
 

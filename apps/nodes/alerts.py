@@ -40,6 +40,8 @@ WEBHOOK_TIMEOUT = (3.05, 10)
 # Longer than any one send can take (email + webhook deadline), so a live sender is never robbed.
 RECLAIM_AFTER = timedelta(minutes=5)
 SEND_BATCH = 200
+# Evaluated after each app sync by apps.deployments.alerts, never against node snapshots.
+APP_KINDS = (AlertRule.Kind.APP_EXPIRES, AlertRule.Kind.APP_INSTANCES_LOW, AlertRule.Kind.APP_DOWN)
 SNAPSHOT_COLUMNS = ("node_id", "node__name", "node__address", "state", "reason", "height_lag",
                     "maintenance_blocks", "benchmark_status", "version")
 
@@ -84,7 +86,7 @@ def describe(rule: AlertRule, snap: dict, firing: bool) -> str:
 def evaluate_alerts(team_id: int) -> list[AlertDelivery]:
     """Compare every enabled rule with every node's snapshot; record a delivery for each flip.
     Nothing is sent here: send_pending_alerts does that."""
-    rules = list(AlertRule.objects.filter(team_id=team_id, enabled=True))
+    rules = list(AlertRule.objects.filter(team_id=team_id, enabled=True).exclude(kind__in=APP_KINDS))
     if not rules:
         return []
     snapshots = list(NodeSnapshot.objects.filter(team_id=team_id).values(*SNAPSHOT_COLUMNS))
@@ -141,7 +143,7 @@ def send_pending_alerts(*, limit: int = SEND_BATCH) -> int:
     for pk, seen_claimed_at in candidates:
         if not claim_delivery(pk, seen_claimed_at, now):
             continue  # another sender has it
-        delivery = AlertDelivery.objects.select_related("rule", "node").get(pk=pk)
+        delivery = AlertDelivery.objects.select_related("rule", "node", "app").get(pk=pk)
         channels = deliver(delivery)
         AlertDelivery.objects.filter(pk=pk, claimed_at=now).update(sent_at=timezone.now(), channels=channels)
         sent += 1
@@ -161,11 +163,15 @@ def deliver(delivery: AlertDelivery) -> dict:
             log.warning("alert %s: email failed: %s", delivery.pk, exc)
             channels["email"] = f"failed: {exc}"[:200]
     if rule.webhook_url:
-        channels["webhook"] = post_webhook(rule.webhook_url, {
-            "kind": delivery.kind, "rule": rule.kind, "node": delivery.node.name,
-            "address": delivery.node.address, "message": delivery.message,
-            "at": delivery.created_at.isoformat(),
-        })
+        if delivery.node_id is None and delivery.app_id is not None:
+            payload = {"kind": delivery.kind, "rule": rule.kind, "app": delivery.app.name,
+                       "owner": delivery.app.owner, "message": delivery.message,
+                       "at": delivery.created_at.isoformat()}
+        else:
+            payload = {"kind": delivery.kind, "rule": rule.kind, "node": delivery.node.name,
+                       "address": delivery.node.address, "message": delivery.message,
+                       "at": delivery.created_at.isoformat()}
+        channels["webhook"] = post_webhook(rule.webhook_url, payload)
     return channels
 
 

@@ -50,7 +50,8 @@ class IntervalForm(forms.Form):
 class AlertRuleForm(forms.Form):
     kind = forms.ChoiceField(choices=AlertRule.Kind.choices)
     threshold = forms.IntegerField(min_value=0, max_value=AlertRule.MAX_THRESHOLD, required=False,
-                                   help_text="Blocks behind, or minutes of maintenance window left")
+                                   help_text="Blocks behind, minutes of maintenance window left, "
+                                             "or days before an app expires (1…365)")
     email = forms.CharField(max_length=500, required=False, help_text="Comma-separated addresses")
     webhook_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
 
@@ -61,6 +62,14 @@ class AlertRuleForm(forms.Form):
         for address in [a.strip() for a in value.split(",") if a.strip()]:
             validate_email(address)
         return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == AlertRule.Kind.APP_EXPIRES:
+            days = cleaned.get("threshold")
+            if days is None or not 1 <= days <= 365:
+                self.add_error("threshold", "Give the number of days before expiry (1…365).")
+        return cleaned
 
     def clean_webhook_url(self):
         from apps.nodes.alerts import webhook_problem

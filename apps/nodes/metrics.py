@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from apps.deployments.models import AppStatus
 from apps.nodes.fleet import state_counts
 from apps.nodes.models import MetricsToken, NodeSnapshot, NodeState, hash_token
 
@@ -46,4 +48,33 @@ def metrics(request):
             labels = (f'node="{_label(snap["node__name"])}",address="{_label(snap["node__address"])}",'
                       f'state="{snap["state"]}",tier="{_label(snap["tier"])}"')
             lines.append(f"{name}{{{labels}}} {value}")
+    lines += app_lines(team)
     return HttpResponse("\n".join(lines) + "\n", content_type=CONTENT_TYPE)
+
+
+def app_lines(team) -> list[str]:
+    """Gauges per team app (one query, whatever the number of apps)."""
+    from apps.deployments.models import TeamApp
+
+    now = timezone.now()
+    apps = list(TeamApp.objects.filter(team=team, dropped=False).order_by("name_key").values(
+        "name", "status", "instances_running", "instances_wanted", "expires_at"))
+    per_app = [
+        ("fluxpanel_app_instances_running", "Instances of the app that run.", lambda a: a["instances_running"]),
+        ("fluxpanel_app_instances_wanted", "Instances the app's spec wants.", lambda a: a["instances_wanted"]),
+        ("fluxpanel_app_expiry_seconds", "Seconds until the app's subscription ends (negative: ended).",
+         lambda a: None if a["expires_at"] is None else int((a["expires_at"] - now).total_seconds())),
+    ]
+    lines = []
+    for name, help_text, value_of in per_app:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for app in apps:
+            value = value_of(app)
+            if value is not None:
+                lines.append(f'{name}{{app="{_label(app["name"])}"}} {value}')
+    lines += ["# HELP fluxpanel_app_up 1 when every wanted instance of the app runs.",
+              "# TYPE fluxpanel_app_up gauge"]
+    for app in apps:
+        up = int(app["status"] == AppStatus.HEALTHY)
+        lines.append(f'fluxpanel_app_up{{app="{_label(app["name"])}",status="{_label(app["status"])}"}} {up}')
+    return lines

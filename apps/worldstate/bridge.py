@@ -1,7 +1,9 @@
 """The fleet bridge: after each sweep, publish the fleet's state as world-state entities.
 
 For every engine of the team with the bridge on, each node becomes `<namespace>/node-<name>` and
-each app `<namespace>/app-<name>` (its instance count: the nodes whose latest snapshot lists it).
+each app `<namespace>/app-<name>` (its instance count: the nodes whose latest snapshot lists it;
+for a team app also what app sync says: status, instances running/wanted, expiry, owner). It runs
+after every sweep and after every app sync (`apps_synced`).
 Only entities whose properties changed since the last publish are sent, in one batch request
 (split only if it would pass the engine's 2 MiB body cap). A digest per published entity is kept
 in BridgeRecord; a node that left the fleet gets a tombstone, an app that runs nowhere any more
@@ -74,7 +76,30 @@ def fleet_entities(team_id: int, namespace: str) -> dict[str, dict]:
         instances.update({str(app) for app in apps if app})
     for app, count in instances.items():
         entities[f"{namespace}/app-{entity_name(app)}"] = {"instances": count}
+    add_team_apps(team_id, namespace, entities)
     return entities
+
+
+def add_team_apps(team_id: int, namespace: str, entities: dict[str, dict]) -> None:
+    """The team's apps (app sync's view of the network) join the app entities: status, instances
+    running/wanted network-wide, expiry block and date, owner. FluxOS app names are
+    case-insensitive, so a team app merges with the fleet's entity of the same name in any case.
+    The date is the day only: the estimate moves with block times and would republish every sync."""
+    from apps.deployments.models import TeamApp
+
+    prefix = f"{namespace}/app-"
+    by_key = {entity_id.lower(): entity_id for entity_id in entities if entity_id.startswith(prefix)}
+    rows = TeamApp.objects.filter(team_id=team_id, dropped=False).values_list(
+        "name", "status", "instances_running", "instances_wanted", "expiry_height", "expires_at", "owner")
+    for name, status, running, wanted, expiry_height, expires_at, owner in rows:
+        entity_id = f"{prefix}{entity_name(name)}"
+        entity_id = by_key.get(entity_id.lower(), entity_id)
+        properties = entities.setdefault(entity_id, {"instances": 0})
+        properties.update({
+            "status": status, "instances_running": running, "instances_wanted": wanted,
+            "expiry_height": expiry_height,
+            "expires_on": expires_at.date().isoformat() if expires_at else None, "owner": owner,
+        })
 
 
 def changes(engine: Engine, desired: dict[str, dict], records: dict[str, str],
@@ -182,6 +207,12 @@ def _finish(engine: Engine, run: BridgeRun, now) -> None:
 def record_failure(engine_id: int, message: str) -> None:
     Engine.objects.filter(pk=engine_id).update(bridge_last_error=message[:500],
                                                bridge_last_error_at=timezone.now())
+
+
+def on_apps_synced(sender, *, team_id: int, **_kwargs) -> None:
+    """Receiver of apps.deployments.signals.apps_synced: the same publish as after a sweep (only
+    changed entities, one batch). Nothing here may raise into the sync."""
+    on_sweep_finished(sender, team_id=team_id)
 
 
 def on_sweep_finished(sender, *, team_id: int, **_kwargs) -> None:

@@ -22,7 +22,7 @@ DEMO_TEAM = "Demo fleet"
 def start_simulator(port: int) -> tuple[subprocess.Popen, list[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.sim.fluxnode", "--nodes", str(DEMO_NODES), "--port", str(port),
-         "--seed", "42", "--latency-ms", "30"],
+         "--seed", "42", "--latency-ms", "30", "--vary-expiry"],
         cwd=REPO, stdout=subprocess.PIPE, text=True,
     )
     urls = [process.stdout.readline().strip() for _ in range(DEMO_NODES)]
@@ -47,14 +47,28 @@ def start_engine(port: int) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
+def sim_owner_zelids() -> list[str]:
+    """The ZelIDs that own the simulated apps (the simulator draws owners from these test keys)."""
+    from tests.sim.keys import owner_zelids
+
+    return owner_zelids()
+
+
+def location_template(urls: list[str]) -> str:
+    """`http://host:port/loc/{location}`: the simulator serves a node by its FluxOS location."""
+    return urls[0].rsplit("/n/", 1)[0] + "/loc/{location}"
+
+
 def seed(urls: list[str], engine_url: str) -> None:
     """Create the demo account and team (once), register the simulated nodes and the engine, and
-    publish the fleet there through the bridge. The apps own the seeding (management commands):
-    this package imports no app."""
+    publish the fleet there through the bridge; watch the simulated owners and sync their apps once.
+    The apps own the seeding (management commands): this package imports no app."""
     from django.core.management import call_command
 
     call_command("seed_demo_fleet", *urls, user=DEMO_USER, password=DEMO_PASSWORD, team=DEMO_TEAM)
     call_command("seed_demo_engine", engine_url, user=DEMO_USER, team=DEMO_TEAM)
+    call_command("seed_demo_apps", *sim_owner_zelids(), user=DEMO_USER, team=DEMO_TEAM)
+    call_command("sync_apps", team=DEMO_TEAM)
 
 
 def main() -> int:
@@ -62,6 +76,7 @@ def main() -> int:
     os.environ["FLUXPANEL_ALLOW_ANY_NODE_URL"] = "true"  # the simulated fleet and engine listen on loopback
     os.environ["FLUXPANEL_ALLOW_PRIVATE_ENGINES"] = "true"
     simulator, urls = start_simulator(int(os.environ.get("DEMO_SIM_PORT", "18127")))
+    os.environ["FLUXPANEL_DEV_LOCATION_URL"] = location_template(urls)  # app instances → the simulator
     engine, engine_url = start_engine(int(os.environ.get("DEMO_WS_PORT", "18300")))
     from fluxpanel import serve
 

@@ -12,6 +12,12 @@ In-process, for tests (server on a free port in a background thread):
         fleet.clear(3)                   #    huge (mb, declared, gzip), drip (interval_ms,
                                          #    phase), garbage (value), dos, unconfirmed, behind
 
+Apps: `SimFleet(nodes=1000, apps=1000, instances=3, vary_expiry=True)` fixes the catalogue;
+`fleet.stop_instance(name, i)` / `start_instance(name, i)` stop and start an app's containers on a
+node (also `POST /_sim/apps/<name>/instances/<i> {"state": "stopped"|"running"}`); every node is
+also served at `/loc/<ip[:port]>/…` (`fleet.loc_url(i)`, `fleet.location_base` for
+FLUXPANEL_DEV_LOCATION_URL).
+
 Faults can also be injected over HTTP: `POST /_sim/nodes/<i>/fault {"kind": "hang"}`,
 `DELETE /_sim/nodes/<i>/fault`; `POST /_sim/chain/advance {"blocks": n}`; `GET /_sim/stats`
 (requests served and the simulator's own CPU time, to show it is not the bottleneck).
@@ -147,6 +153,23 @@ class SimFleet:
     def stats(self) -> dict:
         return self.call(self.fleet.stats)
 
+    def stop_instance(self, name: str, index: int) -> dict:
+        """Stop app `name`'s containers on node `index` (gone from its listrunningapps)."""
+        return self.call(self.fleet.set_instance_state, name, index, "stopped")
+
+    def start_instance(self, name: str, index: int) -> dict:
+        """Start them again (listed again)."""
+        return self.call(self.fleet.set_instance_state, name, index, "running")
+
+    def loc_url(self, index: int) -> str:
+        """The node's `/loc/<ip[:port]>` base URL (the panel's location routing)."""
+        return f"{self.base}/loc/{self.fleet.identity(index).location}"
+
+    @property
+    def location_base(self) -> str:
+        """Template for FLUXPANEL_DEV_LOCATION_URL."""
+        return f"{self.base}/loc/{{location}}"
+
     def app_names(self) -> list[str]:
         return sorted(self.fleet.catalogue)
 
@@ -159,7 +182,8 @@ class SimFleet:
 
 async def _serve_forever(args) -> None:
     fleet = Fleet(args.nodes, seed=args.seed, latency_ms=args.latency_ms,
-                  stream_delay_ms=args.stream_delay_ms, logpoll_ms=args.logpoll_ms)
+                  stream_delay_ms=args.stream_delay_ms, logpoll_ms=args.logpoll_ms,
+                  apps=args.apps, instances=args.instances, vary_expiry=args.vary_expiry)
     runner, port = await start_server(fleet, args.host, args.port)
     out = sys.stdout
     for index in range(fleet.count):
@@ -192,6 +216,10 @@ def main(argv=None) -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--stream-delay-ms", type=float, default=20.0)
     parser.add_argument("--logpoll-ms", type=float, default=150.0)
+    parser.add_argument("--apps", type=int, default=None, help="exact number of catalogue apps")
+    parser.add_argument("--instances", type=int, default=None, help="instances of every app")
+    parser.add_argument("--vary-expiry", action="store_true",
+                        help="varied expire/height (some apps expiring within a week, one expired)")
     args = parser.parse_args(argv)
     asyncio.run(_serve_forever(args))
 

@@ -265,6 +265,17 @@ def apps_globalappsspecifications(ctx):
     return ok(specs)
 
 
+def apps_permanentmessages(ctx):
+    """messageVerifier.getAppsPermanentMessages: exact (case-sensitive) hash / owner / appname."""
+    hash_, owner, name = ctx.param(0, "hash"), ctx.param(1, "owner"), ctx.param(2, "appname")
+    out = []
+    for entry in ctx.fleet.catalogue.values():
+        if owner and entry.spec["owner"] != owner or name and entry.spec["name"] != name:
+            continue
+        out.extend(m for m in entry.messages() if not hash_ or m["hash"] == hash_)
+    return ok(out)
+
+
 def apps_appspecifications(ctx):
     name = ctx.param(0, "appname")
     if not name:

@@ -9,7 +9,9 @@ by `x-apicache-bypass` / `x-apicache-force-fetch`) and the injected faults:
 down (connection reset), hang, slow, HTTP 500, malformed JSON, huge (a 300 MB answer), drip (one
 byte every 2 s, in the body or the headers), garbage (numbers no column holds), DOS, stopped
 confirming, behind. Replies are compressed like FluxOS's (fluxnode_http).
-Admin endpoints under `/_sim/` drive faults and the chain from outside the process.
+Admin endpoints under `/_sim/` drive faults, the chain and app instances (`POST
+/_sim/apps/<name>/instances/<i> {"state": "stopped"|"running"}`) from outside the process.
+`/loc/<ip[:port]>/…` serves the node at that location exactly as `/n/<i>/…` does.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ ROUTES = {
     ("apps", "fluxusage"): (r.apps_fluxusage, 30),
     ("apps", "appsresources"): (r.apps_appsresources, 30),
     ("apps", "globalappsspecifications"): (r.apps_globalappsspecifications, 30),
+    ("apps", "permanentmessages"): (r.apps_permanentmessages, 120),
     ("apps", "appspecifications"): (r.apps_appspecifications, 0),
     ("apps", "appowner"): (r.apps_appowner, 30),
     ("apps", "location"): (r.apps_location, 30), ("apps", "locations"): (r.apps_locations, 30),
@@ -129,7 +132,8 @@ class Fleet:
     def __init__(self, nodes: int, seed: int = 1, latency_ms: float = 0, *,
                  team_ids: tuple[str, ...] = TEAM_IDS, stream_delay_ms: float = 20,
                  logpoll_ms: float = 150, global_cmd_delay_ms: float = 20,
-                 block_seconds: float = 30):
+                 block_seconds: float = 30, apps: int | None = None,
+                 instances: int | None = None, vary_expiry: bool = False):
         self.count, self.seed = nodes, seed
         self.latency_s = latency_ms / 1000
         self.team_ids = tuple(team_ids)
@@ -137,7 +141,8 @@ class Fleet:
         self.logpoll_s = logpoll_ms / 1000
         self.global_delay_s = global_cmd_delay_ms / 1000
         self.chain = Chain(seed, block_seconds)
-        self.catalogue = make_catalogue(seed, nodes, self.chain.base)
+        self.catalogue = make_catalogue(seed, nodes, self.chain.base, apps=apps, instances=instances,
+                                        vary_expiry=vary_expiry)
         self._by_lower = {name.lower(): entry for name, entry in self.catalogue.items()}
         self._node_apps: dict[int, list[str]] = {}
         for name, entry in self.catalogue.items():
@@ -166,6 +171,40 @@ class Fleet:
                 raise KeyError(index)
             node = self._nodes[index] = SimNode(self, self.identity(index))
         return node
+
+    def node_at(self, location: str) -> SimNode | None:
+        """The node whose identity.location is `ip` or `ip:port` (ip 10.a.b.c encodes the index)."""
+        ip, _, port = location.partition(":")
+        parts = ip.split(".")
+        if len(parts) != 4 or parts[0] != "10" or not all(p.isdigit() for p in parts[1:]):
+            return None
+        a, b, c = (int(p) for p in parts[1:])
+        if max(a, b, c) > 255:
+            return None
+        index = (a << 16) | (b << 8) | c
+        if not 0 <= index < self.count:
+            return None
+        ident = self.identity(index)
+        if location != ident.location and not (port == "16127" and ident.api_port == 16127):
+            return None
+        return self.node(index)
+
+    def set_instance_state(self, name: str, index: int, state: str) -> dict:
+        """Stop or start every container of app `name` on node `index` (admin/test helper)."""
+        if state not in ("running", "stopped"):
+            raise ValueError("state must be 'running' or 'stopped'")
+        node = self.node(index)
+        app = node.app(name)
+        at = int(time.time() * 1000)
+        for container in app.containers.values():
+            if state == "stopped" and container.state != "stopped":
+                container.stop(at)
+            elif state == "running" and container.state == "stopped":
+                container.start(at)
+            elif state == "running" and container.state == "paused":
+                container.unpause(at)
+        node.cache.clear()
+        return {c.name: c.state for c in app.containers.values()}
 
     def apps_on_node(self, index: int) -> list[str]:
         return list(self._node_apps.get(index, ()))
@@ -255,12 +294,19 @@ class Fleet:
                 node = self.node(int(head))
             except (ValueError, KeyError):
                 return web.Response(status=404, text=f"Cannot {request.method} {path}")
-            return await self._node_request(request, node, rest, query_text)
+            return await self._node_request(request, node, rest, query_text, f"/n/{head}")
+        if path.startswith("/loc/"):
+            head, _, rest = path[5:].partition("/")
+            node = self.node_at(unquote(head))
+            if node is None:
+                return web.Response(status=404, text=f"No simulated node at {unquote(head)}")
+            return await self._node_request(request, node, rest, query_text, f"/loc/{head}")
         if path.startswith("/_sim/"):
             return await self._admin(request, path[6:])
         return web.Response(status=404, text=f"Cannot {request.method} {path}")
 
-    async def _node_request(self, request, node: SimNode, rest: str, query_text: str):
+    async def _node_request(self, request, node: SimNode, rest: str, query_text: str,
+                            prefix: str):
         self.served += 1
         node.served += 1
         headers = request.headers
@@ -305,7 +351,7 @@ class Fleet:
         cache_key = None
         if ttl and not (headers.get("x-apicache-bypass") == "true"
                         or headers.get("x-apicache-force-fetch") == "true"):
-            cache_key = request.raw_path[len(f"/n/{node.index}"):]
+            cache_key = request.raw_path[len(prefix):]
             hit = node.cache.get(cache_key)
             if hit is not None and hit[0] > time.monotonic():
                 return await finish(request, web.Response(body=hit[1], content_type="application/json",
@@ -363,6 +409,16 @@ class Fleet:
                 return web.json_response({"node": node.index, "faults": node.faults})
             if parts[2] == "state":
                 return web.json_response(node_summary(node))
+        if (len(parts) == 4 and parts[0] == "apps" and parts[2] == "instances"
+                and request.method == "POST"):
+            body = await _json(request)
+            try:
+                states = self.set_instance_state(unquote(parts[1]), int(parts[3]), str(body.get("state")))
+            except (ValueError, KeyError) as exc:
+                return web.json_response({"error": f"bad request: {exc}"}, status=400)
+            except Exception as exc:  # DockerError: app not on that node
+                return web.json_response({"error": str(exc)}, status=404)
+            return web.json_response({"app": unquote(parts[1]), "node": int(parts[3]), "containers": states})
         return web.json_response({"error": "unknown admin path"}, status=404)
 
 

@@ -8,7 +8,9 @@ sessions, faults) lives in fluxnode_node / fluxnode_apps.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -176,21 +178,100 @@ class CatalogueApp:
 
     spec: dict
     nodes: list
+    seed: int = 0
+    _messages: list | None = None
 
     @property
     def name(self) -> str:
         return self.spec["name"]
 
+    def messages(self) -> list[dict]:
+        """The app's permanent messages, oldest first (FluxOS storeAppPermanentMessage shape)."""
+        if self._messages is None:
+            self._messages = make_messages(self.seed, self.spec)
+        return self._messages
 
-def make_catalogue(seed: int, count: int, chain_base: int) -> dict[str, CatalogueApp]:
-    """Apps shared across nodes as instances (about one app per three nodes, 1–5 instances)."""
+
+def _message(kind: str, spec: dict, hash_: str, height: int, rng) -> dict:
+    return {"type": kind, "version": 1, "appSpecifications": spec, "hash": hash_,
+            "timestamp": 1_600_000_000_000 + height * BLOCK_SECONDS * 1000 + rng.randrange(0, 30_000),
+            "signature": _b64(hex_id("sig", hash_, length=130)),
+            "txid": hex_id("txid", hash_), "height": height,
+            "valueSat": rng.randrange(1, 400) * 10_000_000}
+
+
+def _b64(hex_text: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_text)).decode()
+
+
+def make_messages(seed: int, current: dict) -> list[dict]:
+    """A registration and 0–3 updates; the last carries the current spec, its hash and height,
+    earlier ones differ in cpu, instances, repotag or expire."""
+    rng = _rng(seed, "messages", current["name"])
+    spec = {k: v for k, v in current.items() if k not in ("hash", "height")}
+    updates = rng.randrange(0, 4)
+    height = current["height"]
+    history = [(spec, current["hash"], height)]
+    for step in range(updates):
+        older = json_copy(history[-1][0])
+        field_name = rng.choice(("cpu", "instances", "repotag", "expire"))
+        component = older["compose"][0]
+        # each change moves away from the current spec, so no older message equals it
+        if field_name == "cpu":
+            component["cpu"] = round(component["cpu"] + 0.5, 1)
+        elif field_name == "instances":
+            older["instances"] += rng.choice((1, 2))
+        elif field_name == "repotag":
+            image, _, tag = component["repotag"].rpartition(":")
+            component["repotag"] = f"{image}:{tag}-old{step}" if image else f"{tag}:old{step}"
+        else:
+            older["expire"] = rng.choice([e for e in EXPIRE_CHOICES
+                                          if e not in (older.get("expire"), current.get("expire"))])
+        height -= rng.randrange(500, 20_000)
+        history.append((older, hex_id(seed, "msghash", current["name"], step), height))
+    history.reverse()
+    return [_message("fluxappregister" if position == 0 else "fluxappupdate", spec_, hash_, h, rng)
+            for position, (spec_, hash_, h) in enumerate(history)]
+
+
+def json_copy(value):
+    return json.loads(json.dumps(value))
+
+
+EXPIRE_CHOICES = (22000, 44000, 88000, 132000, 264000)
+WEEK_BLOCKS = 7 * 24 * 3600 // BLOCK_SECONDS
+
+
+def varied_expiry(seed: int, number: int, name: str, chain_base: int) -> tuple[int, int]:
+    """(expire, height) with expiry = height + expire (post-PON): every 7th app expires within a
+    week of chain_base, app number 2 has already expired, the rest later."""
+    rng = _rng(seed, "expiry", name)
+    expire = rng.choice(EXPIRE_CHOICES)
+    if number == 2:
+        remaining = -rng.randrange(10, 500)
+    elif number % 7 == 5:
+        remaining = rng.randrange(200, WEEK_BLOCKS)
+    else:
+        remaining = rng.randrange(WEEK_BLOCKS, expire - 100)
+    return expire, chain_base + remaining - expire
+
+
+def make_catalogue(seed: int, count: int, chain_base: int, *, apps: int | None = None,
+                   instances: int | None = None, vary_expiry: bool = False) -> dict[str, CatalogueApp]:
+    """Apps shared across nodes as instances (about one app per three nodes, 1–5 instances).
+
+    `apps` fixes the number of apps, `instances` the instance count of every app (capped at the
+    node count); by default both follow the seed as before. `vary_expiry` gives the apps varied
+    `expire` and heights (see varied_expiry) instead of 88000 blocks each."""
     rng = _rng(seed, "catalogue")
     owners = keys.owner_zelids()
-    apps: dict[str, CatalogueApp] = {}
-    for number in range(max(3, count // 3)):
+    catalogue: dict[str, CatalogueApp] = {}
+    total = max(3, count // 3) if apps is None else max(0, apps)
+    for number in range(total):
         name = f"{APP_WORDS[number % len(APP_WORDS)]}{number}"
         components = COMPONENT_SETS[rng.randrange(len(COMPONENT_SETS))]
-        instances = min(count, rng.randrange(1, 6))
+        drawn = rng.randrange(1, 6)
+        wanted = min(count, drawn if instances is None else max(1, instances))
         base_port = 31000 + number * 8
         compose = []
         for position, (cname, repotag, container_port) in enumerate(components):
@@ -203,11 +284,14 @@ def make_catalogue(seed: int, count: int, chain_base: int) -> dict[str, Catalogu
             })
         spec = {
             "version": 8, "name": name, "description": f"Simulated app {name}",
-            "owner": owners[number % len(owners)], "compose": compose, "instances": instances,
+            "owner": owners[number % len(owners)], "compose": compose, "instances": wanted,
             "contacts": [], "geolocation": [], "expire": 88000, "nodes": [], "staticip": False,
             "enterprise": "",
         }
         spec["hash"] = hex_id(seed, "apphash", name)
         spec["height"] = chain_base - rng.randrange(100, 80_000)
-        apps[name] = CatalogueApp(spec=spec, nodes=sorted(rng.sample(range(count), instances)))
-    return apps
+        if vary_expiry:
+            spec["expire"], spec["height"] = varied_expiry(seed, number, name, chain_base)
+        catalogue[name] = CatalogueApp(spec=spec, nodes=sorted(rng.sample(range(count), wanted)),
+                                       seed=seed)
+    return catalogue

@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import Team
+from apps.deployments.sync import run_app_sync
 
 
 class Command(BaseCommand):
@@ -11,9 +12,6 @@ class Command(BaseCommand):
         parser.add_argument("--team", required=True, help="team name or id")
 
     def handle(self, *, team, **options):
-        # written alongside this command; imported late so the command loads without it
-        from apps.deployments.sync import run_app_sync
-
         found = Team.objects.filter(pk=int(team)).first() if team.isdigit() else None
         found = found or Team.objects.filter(name=team).first()
         if found is None:

@@ -2,7 +2,14 @@
 import pytest
 
 from apps.accounts.models import Role
+from apps.deployments.models import TeamApp
 from tests.access import PERSONAS, Case, check_case
+
+
+def objects(personas):
+    TeamApp.objects.create(team=personas.team, name="priced", monthly_usd="3.50", renewal_usd="10.50",
+                           renewal_flux="17.50")
+    return {}
 
 CASES = [
     Case("pricing:estimator", "get", Role.VIEWER),
@@ -17,4 +24,4 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.name}-{i}" for i, c in enumerate(CASES)])
 def test_it_access(case, persona, personas, client_as, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    check_case(case, persona, client_as(persona), {})
+    check_case(case, persona, client_as(persona), objects(personas))

@@ -54,6 +54,7 @@ def grow(personas, count: int, start: int) -> None:
     from django.contrib.auth import get_user_model
 
     from apps.accounts.models import AuditEntry, Invitation, Membership, Role
+    from apps.deployments.models import AppInstance, AppStateChange, AppSync, TeamApp, WatchedOwner
     from apps.jobs.models import Job, JobLine
     from apps.nodes.models import AlertRule, Node, NodeGroup, NodeSnapshot, StatusChange
     from apps.wallets.models import AppOwnerAuthorisation, NodeSession, SigningRequest
@@ -99,6 +100,18 @@ def grow(personas, count: int, start: int) -> None:
     users = get_user_model().objects.bulk_create(get_user_model()(username=f"member-{i}") for i in numbers)
     Membership.objects.bulk_create(Membership(team=team, user=user, role=Role.VIEWER) for user in users)
     Engine.objects.bulk_create(Engine(team=team, name=f"engine-{i}", base_url=DEAD_URL) for i in numbers)
+    apps = TeamApp.objects.bulk_create(
+        TeamApp(team=team, name=f"bulk-app-{i}", name_key=f"bulk-app-{i}", owner=f"1owner{i}",
+                status="healthy" if i % 3 else "degraded", instances_wanted=3, instances_running=3 - i % 2,
+                expires_at=later + timedelta(days=i), monthly_usd=i, renewal_usd=i * 3, renewal_flux=i * 5)
+        for i in numbers)
+    AppInstance.objects.bulk_create(
+        AppInstance(app=app, team=team, location=f"203.0.113.{k % 250}:{16127 + 10 * (k % 3)}", node=node)
+        for k, (app, node) in enumerate(zip(apps, nodes, strict=True)))
+    AppStateChange.objects.bulk_create(
+        AppStateChange(app=app, team=team, old_status="unknown", new_status="healthy", at=now) for app in apps)
+    AppSync.objects.bulk_create(AppSync(team=team, status="done", finished_at=now) for _ in numbers)
+    WatchedOwner.objects.bulk_create(WatchedOwner(team=team, address=f"1watched{i}") for i in numbers)
 
 
 def measure(client, case, url: str, headers: dict) -> tuple[int, list]:

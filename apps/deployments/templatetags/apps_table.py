@@ -53,6 +53,12 @@ def days_until(moment):
     return days_left(moment)
 
 
+def days_left_words(days: int) -> str:
+    if days < 0:
+        return f"expired {-days} day{'s' if days != -1 else ''} ago"
+    return f"{days} day{'s' if days != 1 else ''} left"
+
+
 ROW = (
     '<tr data-app="{pk}"><td><a href="{url}">{name}</a></td><td class="mono" title="{owner}">{owner_short}</td>'
     '<td>{components}</td><td>{instances}</td>'
@@ -72,8 +78,8 @@ def app_rows(page):
     for app in page:
         left = days_left(app.expires_at, now)
         if app.expires_at:
-            expiry = format_html('{} <span class="muted small">({} days left)</span>',
-                                 app.expires_at.date().isoformat(), left)
+            expiry = format_html('{} <span class="muted small">({})</span>',
+                                 app.expires_at.date().isoformat(), days_left_words(left))
         else:
             expiry = "–"
         running = "–" if app.instances_running is None else app.instances_running

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.nodes",
     "apps.deployments",
     "apps.pricing",
+    "apps.builder",
     "apps.worldstate",
     "apps.wallets",
 ]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("fleet/", include("apps.nodes.urls")),
     path("apps/", include("apps.deployments.urls")),
     path("pricing/", include("apps.pricing.urls")),
+    path("drafts/", include("apps.builder.urls")),
     path("worldstate/", include("apps.worldstate.urls")),
     path("jobs/", include("apps.jobs.urls")),
     path("wallet/", include("apps.wallets.urls")),

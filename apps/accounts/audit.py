@@ -65,6 +65,14 @@ class AuditEvent(models.TextChoices):
     DEPLOYMENTS_APP_DROP = "deployments.app_drop", "App dropped"
     DEPLOYMENTS_APP_RESTORE = "deployments.app_restore", "App restored"
     DEPLOYMENTS_SYNC_NOW = "deployments.sync_now", "App sync started"
+    # builder (drafts, signing, submission, payment)
+    BUILDER_DRAFT_CREATE = "builder.draft_create", "App draft created"
+    BUILDER_DRAFT_SAVE = "builder.draft_save", "App draft saved"
+    BUILDER_DRAFT_ABANDON = "builder.draft_abandon", "App draft abandoned"
+    BUILDER_SIGN_REQUEST = "builder.sign_request", "App message sent for signing"
+    BUILDER_SUBMIT = "builder.submit", "App message submitted"
+    BUILDER_PAYMENT = "builder.payment", "App payment seen"
+    BUILDER_TEST_INSTALL = "builder.test_install", "App test install started"
     # worldstate
     WORLDSTATE_ENGINE_REGISTER = "worldstate.engine.register", "Engine registered"
     WORLDSTATE_ENGINE_UPDATE = "worldstate.engine.update", "Engine updated"

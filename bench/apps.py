@@ -71,15 +71,21 @@ def bench_sync() -> dict:
         NodeSnapshot.objects.create(node=node, team=team)
         AppSyncSettings.objects.create(team=team, source_node=node)
         WatchedOwner.objects.bulk_create(WatchedOwner(team=team, address=a) for a in owner_zelids())
-        started = time.perf_counter()
-        sync = run_app_sync(team.pk)
-        seconds = time.perf_counter() - started
-        running = AppInstance.objects.filter(team=team, state="running").count()
-        print(f"sync: {sync.status} {sync.apps} apps, {sync.instances} instances ({running} running), "
-              f"{sync.nodes_checked} nodes checked, {sync.nodes_failed} failed, {seconds:.2f} s "
-              f"{sync.reason[:200]}", flush=True)
+        timings = []
+        # The first sync of a team formats, prices and inserts everything; the next ones (every
+        # minute from beat) ask every instance's node again but write and price only what changed.
+        for label in ("first", "again"):
+            started = time.perf_counter()
+            sync = run_app_sync(team.pk)
+            seconds = time.perf_counter() - started
+            timings.append(seconds)
+            running = AppInstance.objects.filter(team=team, state="running").count()
+            print(f"sync ({label}): {sync.status} {sync.apps} apps, {sync.instances} instances ({running} running), "
+                  f"{sync.nodes_checked} nodes checked, {sync.nodes_failed} failed, {seconds:.2f} s "
+                  f"{sync.reason[:200]}", flush=True)
         return {"apps": TeamApp.objects.filter(team=team).count(), "instances": sync.instances,
-                "running": running, "sync_seconds": round(seconds, 2), "status": sync.status}
+                "running": running, "sync_seconds": round(timings[0], 2),
+                "sync_again_seconds": round(timings[1], 2), "status": sync.status}
     finally:
         process.terminate()
         process.wait(10)
@@ -126,10 +132,12 @@ def main() -> None:
     parser.add_argument("--no-sync", action="store_true", help="time only the page")
     args = parser.parse_args()
     setup_django()
-    sync = {"apps": 0, "instances": 0, "sync_seconds": None} if args.no_sync else bench_sync()
+    sync = ({"apps": 0, "instances": 0, "sync_seconds": None, "sync_again_seconds": None} if args.no_sync
+            else bench_sync())
     page = bench_page([1000] if args.quick else [1000, 10_000])
     print(json.dumps({"apps": sync["apps"], "instances": sync["instances"],
-                      "sync_seconds": sync["sync_seconds"], "page": page}))
+                      "sync_seconds": sync["sync_seconds"], "sync_again_seconds": sync["sync_again_seconds"],
+                      "page": page}))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,9 @@ class TeamApp(models.Model):
     monthly_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     renewal_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     renewal_flux = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # Digest of what the three prices above were computed from (the priced fields of the spec and
+    # pricing.fresh_price_era): a sync prices an app again only when it changed.
+    price_key = models.CharField(max_length=64, blank=True)
 
     synced_at = models.DateTimeField(null=True, blank=True)
     stale = models.BooleanField(default=False)  # the last sync could not refresh this app

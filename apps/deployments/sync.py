@@ -15,6 +15,7 @@ fatal; one node's failure is that instance's reason.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -39,7 +40,7 @@ from apps.nodes.models import BLOCK_SECONDS, MAX_COLUMN_INT, Node, SweepSettings
 from apps.nodes.probe import DETAIL_APPS_MAX
 from fluxpanel.fluxos.client import FluxClientError, NodeTimeout
 from fluxpanel.fluxos.client.addresses import parse_node_address
-from fluxpanel.fluxos.pricing import expiration_height
+from fluxpanel.fluxos.pricing import expiration_height, fresh_price_era
 from fluxpanel.fluxos.specs import format_spec
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,19 @@ GONE_FROM_NETWORK = "No longer on the network"
 APP_FIELDS = [
     "name", "owner", "spec", "spec_version", "components", "message_height", "message_hash",
     "expire", "expiry_height", "expires_at", "instances_wanted", "instances_running", "status",
-    "reason", "monthly_usd", "renewal_usd", "renewal_flux", "synced_at", "stale", "stale_reason",
+    "reason", "monthly_usd", "renewal_usd", "renewal_flux", "price_key", "synced_at", "stale", "stale_reason",
     "changed_at",
 ]
 INSTANCE_FIELDS = ["team", "node", "broadcast_at", "expire_at", "running_since", "state", "reason",
                    "country", "checked_at"]
+EXISTING_FIELDS = ["pk", "name", "name_key", "origin", "status", "instances_running", "owner", "spec",
+                   "message_height", "message_hash", "expire", "expiry_height", "expires_at", "instances_wanted",
+                   "reason", "stale", "price_key", "monthly_usd", "renewal_usd", "renewal_flux"]
+# Fields of an app row compared to tell whether a sync changed it (expires_at apart: an estimate
+# from the height, it moves a little every sync and counts only beyond EXPIRY_DRIFT).
+COMPARED_FIELDS = ("name", "owner", "message_height", "message_hash", "expire", "expiry_height",
+                   "instances_wanted", "instances_running", "status", "reason", "price_key")
+EXPIRY_DRIFT = timedelta(minutes=30)
 
 
 class SourceFailed(Exception):
@@ -453,8 +462,7 @@ def _run(sync: AppSync, team_id: int) -> AppSync:
 
     team = Team.objects.get(pk=team_id)
     owners = team_owner_addresses(team)
-    existing = {row["name_key"]: row for row in TeamApp.objects.filter(team_id=team_id).values(
-        "pk", "name", "name_key", "origin", "status", "instances_running")}
+    existing = {row["name_key"]: row for row in TeamApp.objects.filter(team_id=team_id).values(*EXISTING_FIELDS)}
     added = [row["name"] for row in existing.values() if row["origin"] == TeamApp.Origin.ADDED]
     sources = team_sources(team)
     if not sources:
@@ -499,7 +507,8 @@ def _run(sync: AppSync, team_id: int) -> AppSync:
         else:
             to_ask.append(location)
     prepared: dict[str, tuple] = {}
-    answers.update(check_nodes(sync, to_ask, while_waiting=lambda: prepared.update(prepare_specs(network))))
+    answers.update(check_nodes(sync, to_ask,
+                               while_waiting=lambda: prepared.update(prepare_specs(network, existing))))
     checked = time.monotonic()
     changed = write_results(sync, team_id, network, existing, nodes, answers, prepared)
     log.info("app sync %s: %d apps, %d nodes asked; source %.2f s, nodes and prices %.2f s, writes %.2f s",
@@ -531,27 +540,52 @@ def _canonical(record: dict) -> dict | None:
 
 # Top-level fields FluxOS's prices never read (the name only for marketplace apps, none here).
 NOT_PRICED = ("name", "description", "owner", "contacts")
+COST_FIELDS = ("monthly_usd", "renewal_usd", "renewal_flux")
 
 
-def prepare_specs(network: Network) -> dict[str, tuple[dict, dict]]:
-    """name_key → (canonical spec, costs); specs the formatter refuses are left out. Prices of
-    specs that differ only in fields FluxOS does not price are computed once."""
-    prepared: dict[str, tuple[dict, dict]] = {}
+def price_key(spec: dict, era: tuple) -> str | None:
+    """Digest of everything the app's prices depend on (None when the spec is not JSON-able)."""
+    try:
+        priced = json.dumps([{k: v for k, v in spec.items() if k not in NOT_PRICED}, repr(era)], sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(priced.encode()).hexdigest()
+
+
+def _same_message(record: dict, old: dict | None) -> bool:
+    hash_text = record.get("hash") if isinstance(record.get("hash"), str) else ""
+    return (old is not None and bool(old["spec"]) and bool(hash_text) and old["message_hash"] == hash_text[:64]
+            and old["message_height"] == record["height"])
+
+
+def prepare_specs(network: Network, existing: dict | None = None) -> dict[str, tuple[dict, dict, str]]:
+    """name_key → (canonical spec, costs, price key); specs the formatter refuses are left out.
+
+    Work is skipped where nothing changed since the last sync: the spec of a message already
+    stored (same hash and height) is the stored one, and an app whose price key is unchanged keeps
+    its stored prices. What is priced is priced once per distinct priced content."""
+    existing = existing or {}
+    prepared: dict[str, tuple[dict, dict, str]] = {}
     cache: dict[str, dict] = {}
+    try:
+        era = fresh_price_era(network.height, network.usd_table, network.flux_table)
+    except (TypeError, ValueError, ArithmeticError):
+        era = None
     for key, record in network.specs.items():
-        spec = _canonical(record)
+        old = existing.get(key)
+        spec = old["spec"] if _same_message(record, old) else _canonical(record)
         if spec is None:
             continue
-        try:
-            price_key = json.dumps({k: v for k, v in spec.items() if k not in NOT_PRICED}, sort_keys=True)
-        except (TypeError, ValueError):
-            price_key = None
-        costs = cache.get(price_key) if price_key is not None else None
+        digest = price_key(spec, era) if era is not None and network.flux_table is not None else None
+        if digest is not None and old is not None and old["price_key"] == digest:
+            prepared[key] = (spec, {f: old[f] for f in COST_FIELDS}, digest)
+            continue
+        costs = cache.get(digest) if digest is not None else None
         if costs is None:
             costs = app_costs(spec, network.height, network.flux_table, network.usd_table)
-            if price_key is not None:
-                cache[price_key] = costs
-        prepared[key] = (spec, dict(costs))
+            if digest is not None:
+                cache[digest] = costs
+        prepared[key] = (spec, dict(costs), digest or "")
     return prepared
 
 
@@ -560,6 +594,7 @@ def write_results(sync, team_id, network: Network, existing, nodes, answers, pre
     now = timezone.now()
     height = network.height
     rows: list[TeamApp] = []
+    same_rows: list[int] = []  # pks of apps this sync found as they were: only synced_at moves
     instance_plan: dict[str, list[tuple]] = {}
     changes: list[tuple[str, AppStateChange]] = []
     if prepared is None:
@@ -567,7 +602,7 @@ def write_results(sync, team_id, network: Network, existing, nodes, answers, pre
     for key, record in network.specs.items():
         if key not in prepared:
             continue
-        spec, costs = prepared[key]
+        spec, costs, digest = prepared[key]
         old = existing.get(key)
         version = _int_in(spec.get("version"), 1, 99)
         message_height = record["height"]
@@ -616,7 +651,10 @@ def write_results(sync, team_id, network: Network, existing, nodes, answers, pre
             components=len(components) or 1, message_height=message_height,
             message_hash=hash_text[:64], expire=expire, expiry_height=expiry, expires_at=expires_at,
             instances_wanted=wanted, instances_running=running, status=status, reason=reason,
-            synced_at=now, stale=False, stale_reason="", changed_at=now, created_at=now, **costs)
+            synced_at=now, stale=False, stale_reason="", changed_at=now, created_at=now, price_key=digest, **costs)
+        if _unchanged_app(row, old):
+            row.expires_at = old["expires_at"]
+            same_rows.append(old["pk"])
         rows.append(row)
         instance_plan[key] = instances
         if flipped:
@@ -639,8 +677,14 @@ def write_results(sync, team_id, network: Network, existing, nodes, answers, pre
             log.warning("app sync %s was taken over; its late results are dropped", sync.pk)
             return None
         flipped_keys = {key for key, _ in changes}
-        _upsert_apps([r for r in rows if r.name_key not in flipped_keys], [f for f in APP_FIELDS if f != "changed_at"])
-        _upsert_apps([r for r in rows if r.name_key in flipped_keys], APP_FIELDS)
+        same = set(same_rows)
+        changed_rows = [r for r in rows if existing.get(r.name_key, {}).get("pk") not in same]
+        _upsert_apps([r for r in changed_rows if r.name_key not in flipped_keys],
+                     [f for f in APP_FIELDS if f != "changed_at"])
+        _upsert_apps([r for r in changed_rows if r.name_key in flipped_keys], APP_FIELDS)
+        for start in range(0, len(same_rows), 500):
+            TeamApp.objects.filter(pk__in=same_rows[start:start + 500]).update(
+                synced_at=now, stale=False, stale_reason="")
         ids = dict(TeamApp.objects.filter(team_id=team_id).values_list("name_key", "pk"))
         # Missing apps: status MISSING, instances gone.
         missing_changes = []
@@ -659,25 +703,45 @@ def write_results(sync, team_id, network: Network, existing, nodes, answers, pre
             state_changes.append(change)
         AppStateChange.objects.bulk_create(state_changes, batch_size=500)
 
-        instance_rows = []
+        stored = {(row[1], row[2]): row for row in AppInstance.objects.filter(team_id=team_id).values_list(
+            "pk", "app_id", "location", "node_id", "broadcast_at", "expire_at", "running_since", "state",
+            "reason", "country")}
+        instance_rows, same_instances, instance_count = [], [], 0
         keep: set[tuple[int, str]] = set()
         for key, instances in instance_plan.items():
             app_id = ids[key]
             for location, state, reason, node_id, broadcast, expire_at, since, country in instances:
                 keep.add((app_id, location))
+                instance_count += 1
+                old = stored.get((app_id, location))
+                if old is not None and old[3:] == (node_id, broadcast, expire_at, since, state, reason[:300], country):
+                    same_instances.append(old[0])
+                    continue
                 instance_rows.append(AppInstance(
                     app_id=app_id, team_id=team_id, location=location, node_id=node_id,
                     broadcast_at=broadcast, expire_at=expire_at, running_since=since, state=state,
                     reason=reason[:300], country=country, checked_at=now))
-        gone = [pk for pk, app_id, location in AppInstance.objects.filter(team_id=team_id).values_list(
-            "pk", "app_id", "location") if (app_id, location) not in keep]
+        gone = [row[0] for place, row in stored.items() if place not in keep]
         for start in range(0, len(gone), 500):
             AppInstance.objects.filter(pk__in=gone[start:start + 500]).delete()
+        for start in range(0, len(same_instances), 500):
+            AppInstance.objects.filter(pk__in=same_instances[start:start + 500]).update(checked_at=now)
         if instance_rows:
             AppInstance.objects.bulk_create(instance_rows, batch_size=500, update_conflicts=True,
                                             unique_fields=["app", "location"], update_fields=INSTANCE_FIELDS)
     changed_ids = sorted(c.app_id for c in state_changes)
-    return changed_ids, len(rows), len(instance_rows), len(state_changes)
+    return changed_ids, len(rows), instance_count, len(state_changes)
+
+
+def _unchanged_app(row: TeamApp, old: dict | None) -> bool:
+    """The sync found the app as it was stored (its spec too: same message), expiry estimate aside."""
+    if old is None or old["stale"] or any(getattr(row, f) != old[f] for f in COMPARED_FIELDS):
+        return False
+    if any(getattr(row, f) != old[f] for f in COST_FIELDS):
+        return False
+    if (row.expires_at is None) != (old["expires_at"] is None):
+        return False
+    return row.expires_at is None or abs(row.expires_at - old["expires_at"]) <= EXPIRY_DRIFT
 
 
 def _upsert_apps(rows: list[TeamApp], fields: list[str]) -> None:

@@ -29,7 +29,7 @@ What nodes accept on chain is stricter than `flux_onchain_price` (no discounts t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +90,11 @@ class PriceTable:
         return candidates[-1]
 
 
-def _as_table(table: PriceTable | Sequence[dict] | dict | None, default: PriceTable) -> PriceTable:
+def _as_table(table: PriceTable | Sequence[dict] | dict | None, default: Callable[[], PriceTable]) -> PriceTable:
+    """The table given, or `default()` — built only when needed: parsing FluxOS's default table
+    costs more than pricing a spec."""
     if table is None:
-        return default
+        return default()
     if isinstance(table, PriceTable):
         return table
     if isinstance(table, dict):
@@ -127,7 +129,7 @@ def app_price_per_month(spec: Any, height: int, table: PriceTable | Sequence[dic
     `spec` may be raw: it is formatted first, as every FluxOS caller does (formatting is idempotent).
     Returns a float, or the string FluxOS returns (e.g. "0.99") when the minUSDPrice floor applies.
     """
-    row = _as_table(table, PriceTable.flux_default()).row_for_height(height)
+    row = _as_table(table, PriceTable.flux_default).row_for_height(height)
     price = price_per_month(format_spec(spec), height, row)
     return price if isinstance(price, str) else float(price)
 
@@ -302,7 +304,7 @@ def flux_onchain_price_text(
     spec: Any, height: int, existing_app: dict | None = None, table: PriceTable | Sequence[dict] | None = None
 ) -> str:
     """getAppFluxOnChainPrice: the FLUX amount as FluxOS's 2-decimal string (e.g. "0.20")."""
-    table = _as_table(table, PriceTable.flux_default())
+    table = _as_table(table, PriceTable.flux_default)
     row = table.row_for_height(height)
     formatted = format_spec(spec)
     month = default_expire(height)
@@ -341,14 +343,14 @@ def consensus_min_price(
     spec: Any, height: int, existing_app: dict | None = None, table: PriceTable | Sequence[dict] | None = None
 ) -> float:
     """The least FLUX nodes accept for the message: no discounts, 10% off for updates, >= minPrice."""
-    row = _as_table(table, PriceTable.flux_default()).row_for_height(height)
+    row = _as_table(table, PriceTable.flux_default).row_for_height(height)
     formatted = format_spec(spec)
     price = _f(price_per_month(formatted, height, row))
     price = _ceil2(price * _f(_or(get(formatted, "expire"), default_expire(height))) / default_expire(height))
     if existing_app:
         existing = to_js_value(existing_app)
         previous_height = get(existing, "height")
-        previous_row = _as_table(table, PriceTable.flux_default()).row_for_height(previous_height)
+        previous_row = _as_table(table, PriceTable.flux_default).row_for_height(previous_height)
         previous_default = default_expire(previous_height)
         previous_expire = _f(_or(get(existing, "expire"), previous_default))
         previous = _ceil2(_f(price_per_month(existing, previous_height, previous_row)) * previous_expire / previous_default)
@@ -356,6 +358,29 @@ def consensus_min_price(
         price = (price - share_left * previous) * 0.9 if share_left > 0 else price * 0.9
         price = _ceil2(price)
     return max(price, _f(row["minPrice"]))
+
+
+# --- what a new app's price depends on, besides its spec -----------------------------------------
+
+
+def fresh_price_era(height: int, usd_table: PriceTable | None = None, flux_table: PriceTable | None = None) -> tuple:
+    """Every input other than the spec that `fiat_and_flux_price(spec, height, None, usd_table=,
+    flux_table=)` reads, for a spec with no existing app, no marketplace multiplier and FluxOS's
+    fallback FLUX rate: the USD and FLUX rows in force, the month's length in blocks, and which of
+    FluxOS's height-gated pricing rules apply. Two heights with the same era price every spec the
+    same, so a price computed at one is the price at the other.
+
+    Keep this in step with the functions above: any new `height` comparison in them belongs here.
+    """
+    usd_row = _as_table(usd_table, PriceTable.usd_default).row_for_height(height)
+    flux_row = _as_table(flux_table, PriceTable.flux_default).row_for_height(height)
+    return (
+        tuple(sorted((str(k), repr(v)) for k, v in usd_row.items())),
+        tuple(sorted((str(k), repr(v)) for k, v in flux_row.items())),
+        default_expire(height),
+        bool(js_ge(height, fluxconfig.APPLY_MINIMUM_FOR_EXTRA_INSTANCES)),
+        bool(js_ge(height, fluxconfig.APPLY_MINIMUM_PRICE_ON_3_INSTANCES)),
+    )
 
 
 # --- getAppFiatAndFluxPrice ----------------------------------------------------------------------
@@ -400,7 +425,7 @@ def _fiat_and_flux_price(
     if existing and is_free_update(formatted, height, existing, recent_update_heights):
         return {"usd": 0, "flux": 0, "fluxDiscount": 0}
 
-    row = _as_table(usd_table, PriceTable.usd_default()).row_for_height(height)
+    row = _as_table(usd_table, PriceTable.usd_default).row_for_height(height)
     month = default_expire(height)
     expire_in = _f(_or(get(formatted, "expire"), month))
     price: Any = to_fixed(_f(price_per_month(formatted, height, row)) * (expire_in / month), 2)

@@ -30,6 +30,7 @@ class AppQuery:
     status: str = ""
     expiring: str = ""
     owner: str = ""
+    dropped: str = ""  # "1": the apps a manager dropped from the team, instead of the others
     sort: str = "name"
     page: str = "1"
 
@@ -40,6 +41,7 @@ class AppQuery:
             status=params.get("status", ""),
             expiring=params.get("expiring", ""),
             owner=_clean(params.get("owner", ""), 64),
+            dropped="1" if params.get("dropped") == "1" else "",
             sort=params.get("sort", "name"),
             page=params.get("page", "1")[:12],
         )
@@ -53,13 +55,13 @@ class AppQuery:
 
     def as_params(self, **override) -> dict:
         values = {"q": self.search, "status": self.status, "expiring": self.expiring, "owner": self.owner,
-                  "sort": self.sort, "page": self.page}
+                  "dropped": self.dropped, "sort": self.sort, "page": self.page}
         values.update(override)
         return {k: v for k, v in values.items() if v not in ("", None)}
 
 
 def _filtered(team, query: AppQuery, *, with_status=True):
-    apps = TeamApp.objects.filter(team=team, dropped=False)
+    apps = TeamApp.objects.filter(team=team, dropped=bool(query.dropped))
     if query.search:
         apps = apps.filter(Q(name_key__contains=query.search.lower()) | Q(owner__icontains=query.search))
     if query.owner:

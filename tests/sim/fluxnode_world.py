@@ -238,7 +238,8 @@ def json_copy(value):
     return json.loads(json.dumps(value))
 
 
-EXPIRE_CHOICES = (22000, 44000, 88000, 132000, 264000)
+# 1 week to 1 year of post-PON blocks (FluxOS allows up to 1,056,000), so a calendar has spread.
+EXPIRE_CHOICES = (22000, 44000, 88000, 132000, 264000, 528000, 1056000)
 WEEK_BLOCKS = 7 * 24 * 3600 // BLOCK_SECONDS
 
 

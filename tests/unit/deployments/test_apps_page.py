@@ -129,3 +129,13 @@ def test_it_shows_buttons_only_to_roles_that_may_use_them(personas, client_as):
 def test_it_explains_how_apps_appear_when_there_are_none(personas, client_as):
     text = html(client_as("viewer"))
     assert "No apps yet" in text and reverse("wallets:home") in text
+
+
+def test_it_lists_dropped_apps_only_when_asked(personas, client_as):
+    add_apps(personas.team, 3)
+    TeamApp.objects.create(team=personas.team, name="gone", name_key="gone", dropped=True)
+    text = html(client_as("viewer"), {"dropped": "1"})
+    assert text.count("<tr data-app=") == 1 and ">gone<" in text
+    assert 'value="1" selected' in text
+    text = html(client_as("viewer"), {"dropped": "yes"})  # anything else: the team's apps
+    assert text.count("<tr data-app=") == 3 and ">gone<" not in text

@@ -1,13 +1,57 @@
-"""Sign tab (helper-owned stub)."""
-from django.http import HttpResponse
+"""Sign tab: the draft's signing request, who can sign it, the diff, and sending it for signing."""
+from __future__ import annotations
 
-from apps.accounts.access import team_view
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apps.accounts.access import team_object_or_404, team_view
+from apps.accounts.models import Membership, Role
+from apps.builder import sign_actions
+from apps.builder.models import AppDraft
+from apps.builder.signing import diff_context, signer_zelid
+from apps.wallets.models import SigningRequest, WalletIdentity
+from apps.wallets.zelids import zelid_key
+
+
+def key_holders(team, zelid: str) -> list[str]:
+    """Usernames of the team's operators (or more) who hold `zelid`'s key."""
+    if not zelid:
+        return []
+    users = WalletIdentity.objects.filter(zelid_key=zelid_key(zelid)).values_list("user_id", flat=True)
+    members = Membership.objects.filter(team=team, user_id__in=list(users)).select_related("user")
+    return sorted(m.user.username for m in members if m.can(Role.OPERATOR))
 
 
 def sign_tab(request, draft):
-    return "builder/_tab_placeholder.html", {}
+    signing_request = draft.signing_request
+    if signing_request is not None and signing_request.team_id != draft.team_id:
+        signing_request = None
+    batch = []
+    if signing_request is not None and signing_request.batch:
+        batch = list(SigningRequest.objects.filter(team=draft.team, batch=signing_request.batch)
+                     .exclude(pk=signing_request.pk).order_by("pk"))
+    zelid = signing_request.zelid if signing_request else signer_zelid(draft)
+    return "builder/_tab_sign.html", {
+        "signing_request": signing_request, "batch_requests": batch, "signer": zelid,
+        "holders": key_holders(draft.team, zelid),
+        "message_length": len(signing_request.message) if signing_request and signing_request.message else 0,
+        "can_send": draft.status in AppDraft.EDITABLE and request.membership.can(Role.OPERATOR),
+        **diff_context(draft),
+    }
 
 
-@team_view()
+@team_view(Role.OPERATOR)
+@require_POST
 def draft_sign(request, pk):
-    return HttpResponse(status=501)
+    draft = team_object_or_404(AppDraft.objects.select_related("app"), request.team, pk=pk)
+    try:
+        signing_request = sign_actions.send_for_signing(membership=request.membership, draft=draft)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, f"Sent for signing by {signing_request.zelid}: its key holder "
+                                  "finds it on the Wallet page.")
+    return redirect(reverse("builder:draft", args=[draft.pk]) + "?tab=sign")

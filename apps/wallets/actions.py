@@ -343,6 +343,9 @@ def _finish(request: SigningRequest, status: str, actor, outcome: str, *, action
         SigningRequest.objects.filter(pk=request.pk).update(
             status=status, decided_by=actor, decided_at=timezone.now(), outcome=outcome[:300],
             callback_error="")
+        closed = get_kind(request.kind).closed if status != Status.SIGNED else None
+        if closed is not None:
+            closed(request, status, outcome)
         audit.record(team=request.team, actor=actor, action=action, target=request,
                      outcome=Outcome.FAILURE if status == Status.FAILED else Outcome.SUCCESS,
                      kind=request.kind, result=outcome[:200], **detail)

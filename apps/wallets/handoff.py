@@ -14,17 +14,29 @@ from urllib.parse import quote, urlsplit
 
 from fluxpanel.fluxos.signatures import eth_message_is_standard
 
-# FluxOS's UIs keep ZelCore URIs under this many message characters (longer ones go through a
-# storage service we do not use): such messages offer the other ways to sign only.
+# FluxOS's UIs keep ZelCore URIs under this many characters; longer messages are fetched by
+# ZelCore from the panel (`FLUX_URL=`, apps.wallets.long_messages).
 ZELCORE_MESSAGE_LIMIT = 1800
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0")
 
 
-def zelcore_uri(message: str, *, callback_url: str, icon_url: str) -> str | None:
-    if len(message) > ZELCORE_MESSAGE_LIMIT:
-        return None
+def _uri(message: str, callback_url: str, icon_url: str) -> str:
     return ("zel:?action=sign&message=" + quote(message, safe="") + "&icon=" + quote(icon_url, safe="")
             + "&callback=" + quote(callback_url, safe=""))
+
+
+def zelcore_uri(message: str, *, callback_url: str, icon_url: str, message_url: str = "") -> str | None:
+    """The `zel:` link, at most ZELCORE_MESSAGE_LIMIT characters. A message too long for that
+    goes as `FLUX_URL=<message_url>` (ZelCore fetches the text there: apps.wallets.long_messages);
+    without a `message_url`, or when even that is too long, there is no ZelCore link (None)."""
+    if len(message) <= ZELCORE_MESSAGE_LIMIT:
+        uri = _uri(message, callback_url, icon_url)
+        if len(uri) <= ZELCORE_MESSAGE_LIMIT:
+            return uri
+    if not message_url:
+        return None
+    uri = _uri("FLUX_URL=" + message_url, callback_url, icon_url)
+    return uri if len(uri) <= ZELCORE_MESSAGE_LIMIT else None
 
 
 def qr_svg(text: str) -> str:
@@ -67,10 +79,17 @@ class SignItem:
     # The QR code is an image of its own URL: drawing it costs tens of milliseconds, so a page
     # pays for it only when someone opens "scan the QR code".
     qr_url: str = ""
+    message_url: str = ""  # where ZelCore fetches a message too long for its link
 
     @cached_property
     def zel_uri(self) -> str | None:
-        return zelcore_uri(self.message, callback_url=self.callback_url, icon_url=self.icon_url)
+        return zelcore_uri(self.message, callback_url=self.callback_url, icon_url=self.icon_url,
+                           message_url=self.message_url)
+
+    @property
+    def message_fetched(self) -> bool:
+        """The ZelCore link carries the message's URL, not the message."""
+        return bool(self.zel_uri) and "FLUX_URL%3D" in self.zel_uri[:40]
 
     @property
     def eth_standard(self) -> bool:

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from apps.wallets import signing
+from apps.wallets import long_messages, signing
 from apps.wallets.handoff import SignItem, qr_svg, zelcore_uri
 from apps.wallets.kinds import get_kind
 from apps.wallets.models import Challenge, SigningRequest
@@ -63,7 +63,8 @@ def request_zel_uri(request, signing_request: SigningRequest) -> str | None:
     if not signing_request.message:
         return None
     return zelcore_uri(signing_request.message, icon_url=_icon_url(request),
-                       callback_url=_request_callback(request, signing_request))
+                       callback_url=_request_callback(request, signing_request),
+                       message_url=long_messages.message_url(request, signing_request))
 
 
 def cached_qr_svg(uri: str) -> str:
@@ -90,6 +91,7 @@ def request_item(request, signing_request: SigningRequest, *, batch: str = "") -
         decline_url=reverse("wallets:request_decline", args=[signing_request.pk]),
         node_name=signing_request.node.name if signing_request.node else "",
         qr_url=reverse("wallets:request_qr", args=[signing_request.pk]),
+        message_url=long_messages.message_url(request, signing_request),
     )
 
 

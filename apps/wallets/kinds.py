@@ -41,6 +41,12 @@ class SigningKind:
     complete: Callable  # complete(request, signature, actor) -> str
     life: timedelta  # how long a prepared request waits for the key holder
     message_life: timedelta  # how long one prepared message may be signed
+    # Optional hooks: `closed(request, status, outcome)` runs (in the closing transaction) when a
+    # request ends unsigned (declined, withdrawn, expired, failed); `detail_template` and
+    # `detail_context(request)` add a kind-specific part to the key holder's pages.
+    closed: Callable | None = None
+    detail_template: str = ""
+    detail_context: Callable | None = None
 
 
 REGISTRY: dict[str, SigningKind] = {}
@@ -53,7 +59,10 @@ def signing_kind(name: str, *, label: str, life: timedelta = timedelta(hours=24)
     def decorator(handler):
         REGISTRY[name] = SigningKind(name=name, label=label, prepare=handler.prepare,
                                      complete=handler.complete, life=life,
-                                     message_life=message_life)
+                                     message_life=message_life,
+                                     closed=getattr(handler, "closed", None),
+                                     detail_template=getattr(handler, "detail_template", ""),
+                                     detail_context=getattr(handler, "detail_context", None))
         return handler
 
     return decorator

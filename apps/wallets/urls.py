@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.wallets import api, views
+from apps.wallets import api, long_messages, views
 from fluxpanel import params  # noqa: F401  (registers the <id:…> converter)
 
 app_name = "wallets"
@@ -36,6 +36,7 @@ urlpatterns = [
     path("requests/<id:pk>/decline/", views.request_decline, name="request_decline"),
     path("requests/<id:pk>/withdraw/", views.request_cancel, name="request_cancel"),
     path("requests/zelcore/<slug:token>/", api.request_callback, name="request_callback"),
+    path("requests/zelcore/<slug:token>/<slug:key>.txt", long_messages.serve_message, name="request_message"),
     path("sign/", views.sign, name="sign"),
     path("sign/next/", api.sign_next, name="sign_next"),
 ]

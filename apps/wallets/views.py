@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -19,6 +20,7 @@ from apps.accounts.navigation import safe_next_url
 from apps.wallets import actions, signing
 from apps.wallets import node_sessions as sessions
 from apps.wallets.forms import AppOwnerForm, PrepareLoginForm
+from apps.wallets.kinds import get_kind
 from apps.wallets.middleware import guards_secrets_in_form
 from apps.wallets.models import AppOwnerAuthorisation, NodeSession, SigningRequest, WalletIdentity
 
@@ -210,9 +212,13 @@ def request_detail(request, pk):
                   and request.membership.can(Role.OPERATOR)
                   and (signing_request.created_by_id == request.user.pk
                        or request.membership.can(Role.MANAGER)))
+    kind = get_kind(signing_request.kind)
     return render(request, "wallets/request_detail.html", {
         "req": signing_request, "can_sign": can_sign, "can_cancel": can_cancel,
         "next_url": reverse("wallets:sign_next") + f"?request={signing_request.pk}",
+        # A kind may show its own part (e.g. an app message's diff), rendered with its context.
+        "detail_html": render_to_string(kind.detail_template, kind.detail_context(signing_request),
+                                        request) if kind.detail_template and kind.detail_context else "",
     })
 
 

@@ -1,4 +1,5 @@
 from apps.accounts.access import current_membership, memberships_of
+from apps.accounts.models import Role
 
 
 def team_context(request):
@@ -10,4 +11,11 @@ def team_context(request):
         "current_membership": membership,
         "current_team": membership.team if membership else None,
         "my_memberships": memberships_of(request.user).order_by("team__name"),
+        "can": role_flags(membership),
     }
+
+
+def role_flags(membership) -> dict:
+    """`can.operator` / `can.manager` in templates: show a control only to a role that may use it
+    (the view still checks; this only keeps a viewer from meeting a button that answers 403)."""
+    return {role.value: bool(membership and membership.can(role)) for role in Role}

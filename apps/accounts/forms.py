@@ -41,8 +41,19 @@ class FirstUserForm(NewAccountForm):
     team_name = forms.CharField(max_length=80, strip=True, label="Your team's name")
 
 
+def audit_action_choices():
+    """Every action that exists (apps.accounts.audit.AuditEvent), grouped by its area."""
+    from apps.accounts.audit import AuditEvent
+
+    groups: dict[str, list] = {}
+    for event in AuditEvent:
+        groups.setdefault(event.value.split(".")[0].replace("_", " ").capitalize(), []).append(
+            (event.value, event.label))
+    return [("", "any action"), *groups.items()]
+
+
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(required=False, max_length=64)
+    action = forms.ChoiceField(required=False, choices=audit_action_choices)
     actor = forms.CharField(required=False, max_length=150)
     outcome = forms.ChoiceField(
         required=False,

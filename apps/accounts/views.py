@@ -71,10 +71,30 @@ def switch_team(request):
     return redirect(safe_next_url(request, request.POST.get("next")))
 
 
+# What each role may do, shown on the team page (each role can also do what the ones above it can).
+ROLE_RIGHTS = [
+    (Role.VIEWER, "Sees the fleet, apps, prices, world state, jobs and the audit log; links their "
+                  "own ZelIDs. Changes nothing for the team."),
+    (Role.OPERATOR, "Also runs sweeps, app syncs and jobs, claims nodes for maintenance, prepares "
+                    "and signs node logins, publishes and deletes world-state entities."),
+    (Role.MANAGER, "Also registers and removes nodes, edits groups, schedules and alert rules, "
+                   "manages apps and engines, invites members and changes their roles."),
+]
+
+
+def invitation_link(request, invitation: Invitation) -> str:
+    return request.build_absolute_uri(reverse("accounts:invitation", args=[invitation.token]))
+
+
 @team_view()
 def team(request):
     members = Membership.objects.filter(team=request.team).select_related("user")
-    invitations = [i for i in Invitation.objects.filter(team=request.team)[:20] if i.is_open]
+    is_manager = request.membership.can(Role.MANAGER)
+    invitations = []
+    if is_manager:  # an open invitation's link is a key to the team: managers only
+        invitations = [i for i in Invitation.objects.filter(team=request.team)[:20] if i.is_open]
+        for row in invitations:
+            row.link = invitation_link(request, row)
     return render(
         request,
         "accounts/team.html",
@@ -84,7 +104,8 @@ def team(request):
             "invitation_form": InvitationForm(),
             "team_form": TeamForm(),
             "roles": Role.choices,
-            "is_manager": request.membership.can(Role.MANAGER),
+            "role_rights": ROLE_RIGHTS,
+            "is_manager": is_manager,
         },
     )
 
@@ -97,8 +118,9 @@ def invite(request):
         messages.error(request, "Choose a role for the invitation.")
         return redirect("accounts:team")
     invitation = actions.create_invitation(membership=request.membership, role=form.cleaned_data["role"])
-    link = request.build_absolute_uri(reverse("accounts:invitation", args=[invitation.token]))
-    messages.success(request, f"Invitation link (valid 7 days, one use): {link}")
+    link = invitation_link(request, invitation)
+    messages.success(request, f"Invitation link (valid 7 days, one use; it stays on this page until "
+                              f"used or revoked): {link}")
     return redirect("accounts:team")
 
 

@@ -1,13 +1,62 @@
-"""Build tab (helper-owned stub; replaced by the builder page)."""
-from django.http import HttpResponse
+"""Build tab: the spec editor, its autosave and the live check + price (issue 14, item 2)."""
+from __future__ import annotations
 
-from apps.accounts.access import team_view
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import render
+
+from apps.accounts.access import team_object_or_404, team_view
+from apps.accounts.models import Role
+from apps.builder import actions
+from apps.builder.builder_form import MAX_COMPONENTS, apply_op, form_to_spec, spec_to_form
+from apps.builder.live_check import live_result
+from apps.builder.models import AppDraft
+from fluxpanel.params import parse_int
+
+OPS = ("add_component", "remove_component", "move_up", "move_down")
+
+
+def _context(request, draft, spec, message=None):
+    editable = draft.is_editable and request.membership.can(Role.OPERATOR)
+    form, live = spec_to_form(spec), live_result(spec)
+    form["errors"] = {key: text for key, text in live["errors"].items() if key and not key.startswith("compose[")}
+    for index, row in enumerate(form["components"]):
+        prefix = f"compose[{index}]."
+        row["index"] = index
+        row["errors"] = {key[len(prefix):]: text for key, text in live["errors"].items() if key.startswith(prefix)}
+        whole = live["errors"].get(f"compose[{index}]")
+        if whole:
+            row["errors"]["name"] = whole
+    compose_error = live["errors"].get("compose")
+    return {"draft": draft, "form": form, "live": live, "editable": editable, "compose_error": compose_error,
+            "message": message, "max_components": MAX_COMPONENTS}
 
 
 def build_tab(request, draft):
-    return "builder/_tab_placeholder.html", {}
+    return "builder/_tab_build.html", _context(request, draft, draft.spec or {})
 
 
-@team_view()
+@team_view(Role.OPERATOR)
 def draft_save(request, pk):
-    return HttpResponse(status=501)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    draft = team_object_or_404(AppDraft, request.team, pk=pk)
+    spec = form_to_spec(request.POST)
+    op = request.POST.get("op", "")
+    message = None
+    if op in OPS:
+        message = apply_op(spec, op, parse_int(request.POST.get("index"), minimum=0, maximum=MAX_COMPONENTS))
+    revision = parse_int(request.POST.get("revision"), minimum=1, maximum=10**9) or 0
+    status = 200
+    try:
+        draft = actions.save_draft(membership=request.membership, draft=draft, spec=spec, revision=revision)
+    except actions.StaleDraft:
+        draft.refresh_from_db()
+        message = "This draft was changed elsewhere; reload it to see the latest version (your edit was not saved)."
+        status = 409
+    except actions.DraftLocked as error:
+        message = str(error)
+        status = 409
+    context = _context(request, draft, spec, message)
+    context["oob"] = True
+    template = "builder/_build_form.html" if op in OPS or status != 200 else "builder/_build_result.html"
+    return render(request, template, context, status=status)

@@ -1,8 +1,8 @@
 """The draft page: one URL, `/drafts/<id>/`, with its tabs as htmx partials (`?tab=…`).
 
 Each tab lives in its own module, as `tab(request, draft) -> (partial template, context)`:
-build (`builder_views`), review (`review_views`: diff, node check), sign (`sign_views`),
-payment (`payment_views`), log (`draft_views`). This module only picks the tab and renders the
+build (`builder_views`), sign (`sign_views`), log (`draft_views`); review (diff, node check) and
+payment come with the rest of issue 14. This module only picks the tab and renders the
 page around it, so the open tab stays marked and every tab link works without JavaScript.
 """
 from __future__ import annotations
@@ -12,14 +12,12 @@ from django.shortcuts import render
 
 from apps.accounts.access import team_object_or_404, team_view
 from apps.accounts.models import Role
-from apps.builder import builder_views, draft_views, payment_views, review_views, sign_views
+from apps.builder import builder_views, draft_views, sign_views
 from apps.builder.models import AppDraft
 
 TABS = [
     ("build", "Build", builder_views.build_tab),
-    ("review", "Review", review_views.review_tab),
     ("sign", "Sign", sign_views.sign_tab),
-    ("payment", "Payment", payment_views.payment_tab),
     ("log", "Log", draft_views.log_tab),
 ]
 TAB_FUNCTIONS = {key: function for key, _, function in TABS}
@@ -27,11 +25,9 @@ TAB_FUNCTIONS = {key: function for key, _, function in TABS}
 
 def default_tab(draft: AppDraft) -> str:
     """The tab a draft opens on: where its next step is."""
-    if draft.status in (AppDraft.Status.AWAITING_SIGNATURE, AppDraft.Status.SUBMITTED):
-        return "sign"
-    if draft.status in (AppDraft.Status.AWAITING_PAYMENT, AppDraft.Status.LIVE):
-        return "payment"
-    return "build"
+    if draft.status in (AppDraft.Status.DRAFT, AppDraft.Status.FAILED):
+        return "build"
+    return "sign"
 
 
 @team_view()

@@ -1,0 +1,116 @@
+"""The Build tab's live result: FluxOS's error texts at their fields, and the price.
+
+The core raises FluxOS's first error with the field it concerns (`SpecError.field`). To show
+errors of independent fields too, the same core check runs once more per component on a spec
+whose other components are the first valid one (or left out), so each component's first error
+is attributed to it. Nothing here calls a node: the price uses FluxOS's default tables.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+
+from django.utils import timezone
+
+from apps.nodes.models import BLOCK_SECONDS
+from fluxpanel.fluxos import pricing
+from fluxpanel.fluxos.specs import SpecError, check_spec
+from fluxpanel.fluxos.specs.helpers import is_port_banned, is_port_enterprise
+
+DEFAULT_HEIGHT = 2_000_000  # used when the team has no known height (post-PON era)
+
+
+def _first_error(spec: dict, height: int) -> SpecError | None:
+    try:
+        check_spec(spec, height)
+    except SpecError as error:
+        return error
+    except Exception as error:  # noqa: BLE001 - a malformed draft must not 500 the editor
+        return SpecError(str(error))
+    return None
+
+
+def field_errors(spec: dict, height: int) -> dict[str, str]:
+    """{field path: FluxOS's message}; "" key for an error with no field."""
+    errors: dict[str, str] = {}
+    first = _first_error(spec, height)
+    if first is None:
+        return errors
+    errors[first.field or ""] = first.message
+    compose = spec.get("compose") or []
+    if len(compose) > 1:
+        for index, component in enumerate(compose):
+            alone = copy.deepcopy(spec)
+            alone["compose"] = [copy.deepcopy(component)]
+            error = _first_error(alone, height)
+            if error is not None and error.field and error.field.startswith("compose[0]"):
+                errors.setdefault(error.field.replace("compose[0]", f"compose[{index}]", 1), error.message)
+    return errors
+
+
+def notices(spec: dict) -> list[str]:
+    """Said before signing: banned/enterprise ports and ports used twice."""
+    out, seen = [], {}
+    for component in spec.get("compose") or []:
+        for port in component.get("ports") or []:
+            if isinstance(port, (int, float)):
+                if is_port_banned(port):
+                    out.append(f"Port {port} of {component.get('name')} is banned on Flux.")
+                elif is_port_enterprise(port) and not spec.get("enterprise"):
+                    out.append(f"Port {port} of {component.get('name')} is for enterprise apps only.")
+                if port in seen:
+                    out.append(f"Port {port} is used by {seen[port]} and {component.get('name')}.")
+                seen.setdefault(port, component.get("name"))
+    return out
+
+
+_PRICE_CACHE: dict[str, dict] = {}
+_PRICE_CACHE_SIZE = 512
+# Fields the price cannot depend on (FluxOS prices hardware, instances, expire, ports, flags):
+# typing in them must not re-run the pricing core on each keystroke.
+_UNPRICED_TOP = ("description", "contacts", "geolocation")
+_UNPRICED_COMPONENT = ("description",)
+
+
+def _price_key(spec: dict, height: int) -> str:
+    trimmed = {k: v for k, v in spec.items() if k not in _UNPRICED_TOP}
+    if isinstance(trimmed.get("compose"), list):
+        trimmed["compose"] = [{k: v for k, v in c.items() if k not in _UNPRICED_COMPONENT} if isinstance(c, dict) else c
+                              for c in trimmed["compose"]]
+    return json.dumps([height, trimmed], sort_keys=True, default=str)
+
+
+def price(spec: dict, height: int) -> dict:
+    """USD and FLUX for the chosen expire and for a month (FluxOS's default tables), cached."""
+    key = _price_key(spec, height)
+    cached = _PRICE_CACHE.get(key)
+    if cached is None:
+        if len(_PRICE_CACHE) >= _PRICE_CACHE_SIZE:
+            _PRICE_CACHE.clear()
+        cached = _PRICE_CACHE[key] = _price(spec, height)
+    return cached
+
+
+def _price(spec: dict, height: int) -> dict:
+    result = pricing.fiat_and_flux_price(spec, height, None)
+    month_spec = dict(spec, expire=pricing.default_expire(height))
+    month = pricing.fiat_and_flux_price(month_spec, height, None)
+    return {"expire": result, "month": month, "default_table": True}
+
+
+def expiry(spec: dict, height: int) -> dict:
+    month = pricing.default_expire(height)
+    options = [(n, n * month) for n in (1, 3, 6, 12)]
+    expire = spec.get("expire")
+    reaches = None
+    if isinstance(expire, (int, float)):
+        reaches = timezone.now() + timedelta(seconds=expire * BLOCK_SECONDS)
+    return {"options": options, "reaches": reaches}
+
+
+def live_result(spec: dict, height: int = DEFAULT_HEIGHT) -> dict:
+    errors = field_errors(spec, height)
+    return {"errors": errors, "general_error": errors.get(""), "notices": notices(spec),
+            "price": price(spec, height) if not errors else None, "expiry": expiry(spec, height),
+            "height": height}

@@ -1,0 +1,127 @@
+"""Build tab: form round trip, FluxOS's errors at their fields, price, component ops, stale saves."""
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from apps.accounts.models import Membership
+from apps.builder.actions import create_draft
+from apps.builder.builder_form import MAX_COMPONENTS, form_to_spec, spec_to_form
+from apps.builder.live_check import DEFAULT_HEIGHT, live_result
+from fluxpanel.fluxos import pricing
+
+VECTORS = json.loads(Path("/work/shared/vectors/specs.json").read_text())
+VALID_V8 = [v for v in VECTORS if v.get("version") == 8 and v.get("expected") == "valid"]
+
+
+def as_post(spec):
+    form = spec_to_form(spec)
+    data = {k: ("on" if v is True else v) for k, v in form.items()
+            if k not in ("components", "has_datacenter", "datacenter", "errors") and v is not False}
+    if form["has_datacenter"]:
+        data["has_datacenter"] = "1"
+        if form["datacenter"]:
+            data["datacenter"] = "on"
+    for index, row in enumerate(form["components"]):
+        for key, value in row.items():
+            data[f"c{index}-{key}"] = str(value)
+    return {k: str(v) for k, v in data.items()}
+
+
+@pytest.mark.parametrize("vector", VALID_V8, ids=[v["id"] for v in VALID_V8])
+def test_it_round_trips_a_valid_v8_spec(vector):
+    # The identity holds for the canonical spec FluxOS stores (the formatter's output).
+    formatted = vector.get("formatted") or json.loads(vector["formatted_json"])
+    assert form_to_spec(as_post(formatted)) == formatted
+
+
+def draft_for(personas, spec):
+    membership = Membership.objects.get(user=personas.operator, team=personas.team)
+    return create_draft(membership=membership, spec=spec)
+
+
+INVALID_V8 = [v for v in VECTORS if v.get("version") == 8 and v.get("expected") != "valid"]
+
+
+@pytest.mark.parametrize("vector", INVALID_V8, ids=[v["id"] for v in INVALID_V8])
+def test_it_shows_the_vectors_text(vector):
+    errors = live_result(vector["spec"], vector["height"])["errors"]
+    assert list(errors.values())[0] == vector["expected"]
+
+
+def test_it_shows_fluxos_text_at_the_field(db):
+    spec = copy.deepcopy(VALID_V8[0]["spec"])
+    spec["instances"] = 1
+    live = live_result(spec)
+    assert live["errors"]["instances"] == "Minimum number of instances is 3"
+
+
+def test_it_attributes_errors_of_two_components(db):
+    spec = copy.deepcopy(VALID_V8[0]["spec"])
+    second = copy.deepcopy(spec["compose"][0])
+    second["name"] = "api"
+    second["ports"] = [36002]
+    spec["compose"].append(second)
+    spec["compose"][0]["name"] = "a" * 64
+    spec["compose"][1]["ports"] = [22]
+    errors = live_result(spec)["errors"]
+    assert errors["compose[0].name"] == "Flux App component name is too long. Maximum 63 characters allowed"
+    assert errors["compose[1].ports"] == "Assigned port 22 is not allowed for Flux Apps"
+
+
+def test_it_prices_as_fluxos(db):
+    spec = VALID_V8[0]["spec"]
+    live = live_result(spec)
+    assert live["price"]["expire"] == pricing.fiat_and_flux_price(spec, DEFAULT_HEIGHT, None)
+
+
+def test_it_saves_and_prices_through_the_url(personas, client_as):
+    draft = draft_for(personas, VALID_V8[0]["spec"])
+    data = as_post(draft.spec) | {"revision": str(draft.revision), "c0-cpu": "0.8"}
+    response = client_as("operator").post(reverse("builder:save", kwargs={"pk": draft.pk}), data)
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.spec["compose"][0]["cpu"] == 0.8
+    assert b'data-role="price-expire"' in response.content
+
+
+def test_it_refuses_a_stale_revision(personas, client_as):
+    draft = draft_for(personas, VALID_V8[0]["spec"])
+    data = as_post(draft.spec) | {"revision": str(draft.revision + 5), "c0-cpu": "0.8"}
+    response = client_as("operator").post(reverse("builder:save", kwargs={"pk": draft.pk}), data)
+    assert response.status_code == 409
+    assert b"changed elsewhere" in response.content
+    draft.refresh_from_db()
+    assert draft.spec["compose"][0]["cpu"] == 0.5
+
+
+def test_it_adds_components_up_to_the_limit(personas, client_as):
+    draft = draft_for(personas, VALID_V8[0]["spec"])
+    client = client_as("operator")
+    for _ in range(MAX_COMPONENTS + 1):
+        data = as_post(draft.spec) | {"revision": str(draft.revision), "op": "add_component"}
+        client.post(reverse("builder:save", kwargs={"pk": draft.pk}), data)
+        draft.refresh_from_db()
+    assert len(draft.spec["compose"]) == MAX_COMPONENTS
+
+
+def test_it_moves_a_component(personas, client_as):
+    spec = copy.deepcopy(VALID_V8[0]["spec"])
+    second = copy.deepcopy(spec["compose"][0]) | {"name": "api"}
+    spec["compose"].append(second)
+    draft = draft_for(personas, spec)
+    data = as_post(draft.spec) | {"revision": str(draft.revision), "op": "move_up", "index": "1"}
+    client_as("operator").post(reverse("builder:save", kwargs={"pk": draft.pk}), data)
+    draft.refresh_from_db()
+    assert [c["name"] for c in draft.spec["compose"]] == ["api", "web"]
+
+
+def test_it_is_read_only_for_a_viewer(personas, client_as):
+    draft = draft_for(personas, VALID_V8[0]["spec"])
+    client = client_as("viewer")
+    page = client.get(reverse("builder:draft", kwargs={"pk": draft.pk}) + "?tab=build")
+    assert b'data-role="read-only"' in page.content
+    data = as_post(draft.spec) | {"revision": str(draft.revision)}
+    assert client.post(reverse("builder:save", kwargs={"pk": draft.pk}), data).status_code == 403

@@ -22,6 +22,7 @@ from decimal import Decimal
 from apps.wallets.kinds import SigningFailed, signing_kind
 from fluxpanel.fluxos.specs import (
     check_spec,
+    format_spec,
     message_to_sign,
     verify_register_signature,
     verify_update_signature,
@@ -212,12 +213,14 @@ def verify(draft, signature: str) -> None:
     if age_ms > (FLUXOS_MAX_AGE - timedelta(minutes=5)).total_seconds() * 1000:
         raise SigningFailed("This message is too old for FluxOS (it refuses messages over 1 hour "
                             "old): send the draft for signing again.")
+    # PostgreSQL's jsonb does not keep key order: the formatter (idempotent) restores FluxOS's.
+    signed_spec = format_spec(draft.message_spec)
     try:
         if draft.message_type == REGISTER:
-            verify_register_signature(REGISTER, MESSAGE_VERSION, draft.message_spec,
+            verify_register_signature(REGISTER, MESSAGE_VERSION, signed_spec,
                                       draft.message_timestamp, signature)
         else:
-            verify_update_signature(UPDATE, MESSAGE_VERSION, draft.message_spec,
+            verify_update_signature(UPDATE, MESSAGE_VERSION, signed_spec,
                                     draft.message_timestamp, signature, signer_zelid(draft),
                                     draft.base_height or 0, draft.base_spec)
     except SpecError as exc:

@@ -22,7 +22,7 @@ from apps.wallets import actions as wallet_actions
 from apps.wallets import long_messages
 from apps.wallets.kinds import SigningFailed, get_kind
 from apps.wallets.models import SigningRequest
-from fluxpanel.fluxos.specs import message_to_sign, verify_register_signature
+from fluxpanel.fluxos.specs import format_spec, message_to_sign, verify_register_signature
 from tests.sim import keys
 from tests.sim.wallet import link
 from tests.unit.fluxos.spec_cases import v8_spec
@@ -94,11 +94,12 @@ def test_it_prepares_fluxos_exact_message_and_keeps_its_parts(team):
     draft.refresh_from_db()
     assert draft.message_type == "fluxappregister"
     assert before <= draft.message_timestamp <= int(time.time() * 1000)
-    assert opened.message == message_to_sign("fluxappregister", draft.message_spec,
+    # format_spec: the stored copy comes back from PostgreSQL's jsonb in its own key order
+    assert opened.message == message_to_sign("fluxappregister", format_spec(draft.message_spec),
                                              draft.message_timestamp, 1)
     assert opened.message.startswith("fluxappregister1{") and opened.message.endswith(str(draft.message_timestamp))
     # FluxOS accepts the owner's signature of it.
-    assert verify_register_signature("fluxappregister", 1, draft.message_spec, draft.message_timestamp,
+    assert verify_register_signature("fluxappregister", 1, format_spec(draft.message_spec), draft.message_timestamp,
                                      KEY.sign(opened.message))
     # FluxOS refuses messages over 1 hour old: the panel's window ends before.
     assert get_kind("app_register").message_life < kinds.FLUXOS_MAX_AGE

@@ -53,6 +53,20 @@ def require_role(membership: Membership | None, role: str) -> Membership:
     return membership
 
 
+def require_role_audited(membership: Membership | None, role: str, view: str) -> Membership:
+    """require_role for an action function: a refusal is also recorded as access.denied, naming
+    `view` (e.g. "deployments.actions.add_app") and the roles needed and held."""
+    try:
+        return require_role(membership, role)
+    except PermissionDenied:
+        if membership is not None:
+            from apps.accounts import audit
+
+            audit.record(team=membership.team, actor=membership.user, outcome=audit.Outcome.DENIED,
+                         action=audit.AuditEvent.ACCESS_DENIED, view=view, needed=role, had=membership.role)
+        raise
+
+
 def team_object_or_404(queryset: QuerySet | type[Model], team: Team, **lookup):
     """Fetch an object that belongs to `team`; another team's object is a plain 404."""
     if isinstance(queryset, type):

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import audit
-from apps.accounts.access import require_role
-from apps.accounts.audit import AuditEvent, Outcome
+from apps.accounts.access import require_role_audited
+from apps.accounts.audit import AuditEvent
 from apps.accounts.models import AuditEntry, Membership, Role
 from apps.builder.models import AppDraft, DraftEvent
 from apps.deployments.models import TeamApp
@@ -35,15 +35,7 @@ class DraftLocked(Exception):
 
 
 def require(membership: Membership, role: str, what: str) -> None:
-    """require_role, with the refusal recorded as access.denied (the action's name in the detail)."""
-    try:
-        require_role(membership, role)
-    except PermissionDenied:
-        if membership is not None:
-            audit.record(team=membership.team, actor=membership.user, outcome=Outcome.DENIED,
-                         action=AuditEvent.ACCESS_DENIED, view=f"builder.actions.{what}",
-                         needed=role, had=membership.role)
-        raise
+    require_role_audited(membership, role, f"builder.actions.{what}")
 
 
 def _name_of(spec) -> str:

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import audit
-from apps.accounts.access import require_role
-from apps.accounts.audit import AuditEvent, Outcome
+from apps.accounts.access import require_role_audited
+from apps.accounts.audit import AuditEvent
 from apps.accounts.models import Membership, Role
 from apps.deployments.models import AppStatus, AppSyncSettings, TeamApp, WatchedOwner
 from apps.deployments.owners import owner_key
@@ -33,15 +33,7 @@ _BASE58 = re.compile(r"[13][1-9A-HJ-NP-Za-km-z]{24,33}")
 
 
 def _require(membership: Membership, role: str, what: str) -> None:
-    """require_role, with the refusal recorded as access.denied (the action's name in the detail)."""
-    try:
-        require_role(membership, role)
-    except PermissionDenied:
-        if membership is not None:
-            audit.record(team=membership.team, actor=membership.user, outcome=Outcome.DENIED,
-                         action=AuditEvent.ACCESS_DENIED, view=f"deployments.actions.{what}",
-                         needed=role, had=membership.role)
-        raise
+    require_role_audited(membership, role, f"deployments.actions.{what}")
 
 
 def is_owner_address(text: str) -> bool:

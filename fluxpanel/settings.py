@@ -204,10 +204,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"no_client_error_traceback": {"()": "fluxpanel.logfilters.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get_str("LOG_LEVEL", "INFO")},
     # axes logs every failure at INFO; its WARNING lines (repeated failures, lockouts) are kept.
-    "loggers": {"django.server": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {"django.server": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+                "django.request": {"filters": ["no_client_error_traceback"]}},
 }
 
 # System schedules; teams' own schedules are edited in the panel (django-celery-beat's tables).

@@ -5,7 +5,9 @@ from apps.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    # A signed-in user asking for a sign-in page goes where they were heading instead.
+    path("login/", auth_views.LoginView.as_view(
+        template_name="accounts/login.html", redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("welcome/", views.first_user, name="first_user"),
     path("no-team/", views.no_team, name="no_team"),

@@ -71,6 +71,9 @@ def identity_remove(request, pk):
 def signin(request):
     """Sign in with a wallet: the panel's own challenge, signed by a ZelID linked to an account."""
     next_url = safe_next_url(request, request.GET.get("next"))
+    if request.user.is_authenticated:
+        # Already signed in: nothing to offer here (to switch accounts, sign out first).
+        return redirect(next_url)
     return render(request, "wallets/signin.html", {"done_url": next_url})
 
 

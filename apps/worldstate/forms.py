@@ -31,6 +31,25 @@ def namespace_error(name: str) -> str | None:
     return None
 
 
+def entity_id_error(entity_id: str) -> str | None:
+    """The engine's rules for an id it will write (worldstate-api.md §6.2, §6.4): `ns/entity`,
+    at most one `/`, both sides non-empty and a valid namespace on the left."""
+    if not entity_id:
+        return "The entity id is empty."
+    namespace, slash, rest = entity_id.partition("/")
+    if not slash:
+        return (f"Entity ID '{entity_id}' missing namespace prefix "
+                "(expected 'namespace/entity' format)")
+    if "/" in rest:
+        return (f"Entity ID '{entity_id}' contains multiple '/' separators "
+                "(expected at most one)")
+    if not namespace or not rest:
+        return f"Entity ID '{entity_id}' needs a namespace and a name on both sides of the '/'"
+    if message := namespace_error(namespace):
+        return f"Entity ID '{entity_id}': {message}"
+    return None
+
+
 def clean_namespace_value(value: str) -> str:
     value = value.strip()
     if value and (message := namespace_error(value)):
@@ -121,6 +140,12 @@ class PublishForm(forms.Form):
 
     def clean_stream(self):
         return clean_stream(self.cleaned_data["stream"])
+
+    def clean_entity_id(self):
+        value = self.cleaned_data["entity_id"].strip()
+        if message := entity_id_error(value):
+            raise forms.ValidationError(message)
+        return value
 
     def clean_properties(self):
         value = parse_json(self.cleaned_data["properties"])
@@ -227,6 +252,8 @@ def item_problem(item: Any) -> str | None:
     entity_id = body.get("entity_id")
     if not isinstance(entity_id, str) or not entity_id:
         return "entity_id must be a non-empty string."
+    if message := entity_id_error(entity_id):
+        return f"{message}."
     if not isinstance(body.get("properties"), dict):
         return "properties must be a JSON object."
     if problem := value_problem(body["properties"]):

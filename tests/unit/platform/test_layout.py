@@ -27,3 +27,12 @@ def test_it_seeds_the_demo_through_the_apps_commands(settings):
         call_command("seed_demo_fleet", *urls, user="demo", password="pw-demo-xyz", team="Demo")
     assert Membership.objects.get(user__username="demo", team__name="Demo").role == "manager"
     assert sorted(Node.objects.filter(team__name="Demo").values_list("base_url", flat=True)) == urls
+
+
+def test_it_gives_every_page_the_panels_icon(client_as):
+    from django.contrib.staticfiles import finders
+
+    page = client_as("viewer").get("/", follow=True).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = finders.find("favicon.svg")
+    assert icon and open(icon).read().startswith("<svg")

@@ -265,3 +265,12 @@ def test_it_login_page_links_to_wallet_sign_in(client):
     page = client.get(reverse("accounts:login")).content.decode()
     assert reverse("wallets:signin") in page
     assert client.get(reverse("wallets:signin")).status_code == 200
+
+
+def test_it_does_not_offer_a_sign_in_to_someone_signed_in(client_as):
+    client = client_as("viewer")
+    for name in ("wallets:signin", "accounts:login"):
+        response = client.get(reverse(name) + "?next=/jobs/")
+        assert response.status_code == 302 and response["Location"] == "/jobs/", name
+        assert client.get(reverse(name) + "?next=https://evil.example/").status_code == 302
+        assert "evil" not in client.get(reverse(name) + "?next=https://evil.example/")["Location"]

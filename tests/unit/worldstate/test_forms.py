@@ -72,9 +72,9 @@ def test_it_batch_accepts_short_items_wrapped_lists_and_full_envelopes():
     ("[]", "The batch is empty."),
     ('{"a": 1}', "Expected an array of events, got"),
     ('[{"properties": {}}]', "Event 1: entity_id must be a non-empty string."),
-    ('[{"entity_id": "a", "properties": {}, "timestamp": -1}]', "Event 1: timestamp must be a positive integer"),
-    ('[{"entity_id": "a", "properties": {}, "stream": "Bad"}]', "Event 1: invalid stream format 'Bad'"),
-    ('[{"payload": {"entity_id": "a", "properties": {}}}]', "Event 1: a full envelope needs a stream."),
+    ('[{"entity_id": "abc/a", "properties": {}, "timestamp": -1}]', "Event 1: timestamp must be a positive integer"),
+    ('[{"entity_id": "abc/a", "properties": {}, "stream": "Bad"}]', "Event 1: invalid stream format 'Bad'"),
+    ('[{"payload": {"entity_id": "abc/a", "properties": {}}}]', "Event 1: a full envelope needs a stream."),
 ])
 def test_it_batch_explains_each_bad_item(events, message):
     form = BatchForm({"stream": "panel.batch", "source": "me", "events": events})
@@ -162,3 +162,28 @@ def test_it_accepts_json_as_deep_as_the_panel_can_show():
     form = PublishForm({"entity_id": "team-a/x", "properties": '{"a": ' + nested + "}",
                         "stream": "panel.manual", "source": "t"})
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("entity_id,ok", [
+    # src/entity/tests.rs's cases for an id the engine writes (worldstate-api.md §6.4).
+    ("matt/sensor-01", True), ("alice_123/device-xyz", True), ("abc-def/x", True),
+    ("a1-2_3/any thing: goes", True),
+    ("", False), ("/x", False), ("matt/", False), ("a/b/c", False), ("abc/b/c/d", False),
+    ("sensor-01", False), ("ab/x", False), ("a" * 33 + "/x", False), ("Matt/x", False),
+    ("ma@t/x", False), ("ma.t/x", False), ("ma t/x", False),
+])
+def test_it_publish_checks_the_entity_id_as_the_engine_writes_it(entity_id, ok):
+    assert publish('{"a": 1}', entity_id=entity_id).is_valid() is ok
+
+
+@pytest.mark.parametrize("entity_id,message", [
+    ("sensor-01", "Entity ID 'sensor-01' missing namespace prefix (expected 'namespace/entity' format)"),
+    ("abc/b/c", "Entity ID 'abc/b/c' contains multiple '/' separators (expected at most one)"),
+    ("ab/x", "Entity ID 'ab/x': Namespace name too short (minimum 3 characters)"),
+    ("Abc/x", "Entity ID 'Abc/x': Invalid character 'A' (must be [a-z0-9-_])"),
+])
+def test_it_says_why_an_entity_id_is_refused_in_both_forms(entity_id, message):
+    assert publish('{"a": 1}', entity_id=entity_id).errors["entity_id"] == [message]
+    batch = BatchForm({"stream": "panel.batch", "source": "me",
+                       "events": f'[{{"entity_id": "{entity_id}", "properties": {{"n": 1}}}}]'})
+    assert batch.errors["events"] == [f"Event 1: {message}."]

@@ -3,12 +3,24 @@
 //   <select data-autosubmit>          submits its form when the choice changes
 //   <form data-confirm="Question?">   asks before submitting; Cancel keeps the page as it is
 //   <a data-history-back href="/">    goes back one page (the href is the no-JavaScript fallback)
+//   <button data-nav-toggle>         opens and closes the folded navigation on a phone
 //   <div id=… hx-trigger="every 3s" data-poll-hidden="30">
 //                                     polls on its htmx trigger while the tab is visible, and at
 //                                     most once per data-poll-hidden seconds while it is hidden
 //                                     (htmx trigger filters would need eval, which the CSP forbids)
 (function () {
   'use strict';
+
+  // Styles that only make sense with script (the folded navigation) hang off this class.
+  document.documentElement.classList.add('js');
+
+  document.addEventListener('click', function (event) {
+    var toggle = event.target.closest && event.target.closest('[data-nav-toggle]');
+    if (!toggle) { return; }
+    var bar = toggle.closest('.topbar');
+    var open = bar.classList.toggle('nav-open');
+    toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
 
   document.addEventListener('change', function (event) {
     var field = event.target.closest && event.target.closest('[data-autosubmit]');

@@ -6,6 +6,10 @@ that adds an event before adding it here keeps working); new code passes an `Aud
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import models
 
 from apps.accounts.models import AuditEntry
@@ -71,6 +75,9 @@ class AuditEvent(models.TextChoices):
     BUILDER_DRAFT_ABANDON = "builder.draft_abandon", "App draft abandoned"
     BUILDER_SIGN_REQUEST = "builder.sign_request", "App message sent for signing"
     BUILDER_SUBMIT = "builder.submit", "App message submitted"
+    BUILDER_SUBMIT_RETRY = "builder.submit_retry", "App message submission retried"
+    BUILDER_SUBMIT_ACCEPTED = "builder.submit_accepted", "App message accepted by the network"
+    BUILDER_SUBMIT_FAILED = "builder.submit_failed", "App message submission failed"
     BUILDER_PAYMENT = "builder.payment", "App payment seen"
     BUILDER_TEST_INSTALL = "builder.test_install", "App test install started"
     # worldstate
@@ -102,6 +109,7 @@ def record(
 ) -> AuditEntry:
     target_type, target_id, target_repr = describe(target)
     return AuditEntry.objects.create(
+        flow=(_current_flow.get() or flow_of(target))[:80],
         team=team,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=getattr(actor, "username", "") or "system",
@@ -112,3 +120,23 @@ def record(
         outcome=Outcome(outcome),
         detail=detail,
     )
+
+
+# The flow the rows being written belong to, set around work done on behalf of a flow (the action
+# a signature runs records its own rows, about its own target).
+_current_flow: ContextVar[str] = ContextVar("audit_flow", default="")
+
+
+def flow_of(target) -> str:
+    """A target that is a step of a longer flow names it (`audit_flow`), e.g. a signing request."""
+    return str(getattr(target, "audit_flow", "") or "")
+
+
+@contextmanager
+def within_flow(key: str) -> Iterator[None]:
+    """Rows recorded inside belong to the flow `key`."""
+    token = _current_flow.set(key)
+    try:
+        yield
+    finally:
+        _current_flow.reset(token)

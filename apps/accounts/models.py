@@ -114,6 +114,9 @@ class AuditEntry(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Rows of one flow (a signing request from creation to signature, a batch of them) share this
+    # key, so the audit page shows the flow as one entry with its steps. Empty: a row on its own.
+    flow = models.CharField(max_length=80, blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import actions
 from apps.accounts.access import SESSION_TEAM_KEY, memberships_of, team_object_or_404, team_view
+from apps.accounts.audit_page import audit_page
 from apps.accounts.forms import (
     AuditFilterForm,
     FirstUserForm,
@@ -220,7 +220,7 @@ def audit_log(request):
             entries = entries.filter(outcome=data["outcome"])
         if data["since"]:
             entries = entries.filter(created_at__date__gte=data["since"])
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = audit_page(entries, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -33,6 +33,7 @@ from apps.wallets.models import (
     NodeSession,
     SigningRequest,
     WalletIdentity,
+    batch_audit_flow,
 )
 from apps.wallets.zelids import zelid_key, zelid_kind
 
@@ -208,9 +209,10 @@ def renew_all(*, membership: Membership) -> tuple[str, dict[str, list[Node]]]:
                 create_request(membership=membership, kind="node_login", zelid=zelid, node=node,
                                batch=batch,
                                purpose=f"Renew the session of {zelid} on this node before it ends.")
-        audit.record(team=membership.team, actor=membership.user,
-                     action=AuditEvent.NODE_SESSION_RENEW, target=None, batch=batch,
-                     sessions=len(expiring))
+        with audit.within_flow(batch_audit_flow(batch)):
+            audit.record(team=membership.team, actor=membership.user,
+                         action=AuditEvent.NODE_SESSION_RENEW, target=None, batch=batch,
+                         sessions=len(expiring))
     return batch, by_zelid
 
 
@@ -276,7 +278,8 @@ def sign(*, request: SigningRequest, actor, address: str, message: str, signatur
                           "nothing was changed.", "used", 409)
     request.refresh_from_db()
     try:
-        outcome = get_kind(request.kind).complete(request, signature, actor)
+        with audit.within_flow(request.audit_flow):
+            outcome = get_kind(request.kind).complete(request, signature, actor)
     except SigningFailed as exc:
         _finish(request, Status.FAILED, actor, str(exc), action=AuditEvent.SIGNING_FAIL, via=via)
         raise

@@ -83,6 +83,10 @@ class Challenge(models.Model):
         return self.expires_at <= timezone.now()
 
 
+def batch_audit_flow(batch: str) -> str:
+    return f"signing-batch:{batch}"
+
+
 class SigningRequest(models.Model):
     """Something only a key holder can sign, prepared by an operator and waiting in a queue.
 
@@ -137,6 +141,11 @@ class SigningRequest(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.pk} for {self.zelid}"
+
+    @property
+    def audit_flow(self) -> str:
+        """Audit rows of this request (and of its batch) read as one entry on the audit page."""
+        return batch_audit_flow(self.batch) if self.batch else f"signing:{self.pk}"
 
     @property
     def is_expired(self) -> bool:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts import audit
 from apps.accounts.access import require_role
 from apps.accounts.audit import AuditEvent
-from apps.accounts.models import Invitation, Membership, Role, Team
+from apps.accounts.models import Invitation, Membership, Role, Team, invitation_token_digest
 
 
 def create_first_user(*, username: str, password: str, team_name: str):
@@ -71,7 +71,8 @@ def revoke_invitation(*, membership: Membership, invitation: Invitation) -> None
 def _open_invitation(token: str) -> Invitation:
     """The invitation behind `token`, locked for this transaction, or a ValidationError."""
     invitation = (
-        Invitation.objects.select_for_update().select_related("team").filter(token=token).first()
+        Invitation.objects.select_for_update().select_related("team").filter(
+            token_digest=invitation_token_digest(token)).first()
     )
     if invitation is None or not invitation.is_open:
         raise ValidationError("This invitation link is not valid any more (used, revoked or expired).")

@@ -1,10 +1,13 @@
 """Teams, memberships with roles, invitations and the audit log."""
+import hashlib
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from fluxpanel import vault
 
 
 class Role(models.TextChoices):
@@ -55,8 +58,15 @@ class Membership(models.Model):
         return Role.at_least(self.role, required_role)
 
 
+INVITATION_VAULT_PURPOSE = "invitation"
+
+
 def new_invitation_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def invitation_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_expiry():
@@ -68,7 +78,10 @@ class Invitation(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
-    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    # The link's token is a key to the team: only its digest is looked up, and the token itself is
+    # kept encrypted so a manager can copy the link again (a copy of the database opens nothing).
+    token_digest = models.CharField(max_length=64, unique=True)
+    token_sealed = models.TextField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -85,6 +98,17 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"invitation to {self.team} as {self.role}"
+
+    def save(self, *args, **kwargs):
+        if not self.token_digest:
+            token = new_invitation_token()
+            self.token_digest = invitation_token_digest(token)
+            self.token_sealed = vault.encrypt(token, purpose=INVITATION_VAULT_PURPOSE)
+        super().save(*args, **kwargs)
+
+    @property
+    def token(self) -> str:
+        return vault.decrypt(self.token_sealed, purpose=INVITATION_VAULT_PURPOSE)
 
     @property
     def is_open(self) -> bool:

@@ -19,7 +19,7 @@ from apps.accounts.forms import (
     RoleForm,
     TeamForm,
 )
-from apps.accounts.models import AuditEntry, Invitation, Membership, Role
+from apps.accounts.models import AuditEntry, Invitation, Membership, Role, invitation_token_digest
 from apps.accounts.navigation import safe_next_url
 from apps.accounts.signin import PASSWORD_BACKEND
 from fluxpanel.params import parse_id
@@ -183,7 +183,8 @@ def create_team(request):
 
 def invitation(request, token):
     """Open an invitation: a signed-in user joins; a new visitor creates an account and joins."""
-    invite_row = get_object_or_404(Invitation.objects.select_related("team"), token=token)
+    invite_row = get_object_or_404(Invitation.objects.select_related("team"),
+                                   token_digest=invitation_token_digest(token))
     form = None if request.user.is_authenticated else NewAccountForm(request.POST or None)
     if request.method == "POST" and invite_row.is_open:
         if form is not None and not form.is_valid():

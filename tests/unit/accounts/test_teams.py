@@ -101,3 +101,20 @@ def test_it_answers_404_for_an_invitation_token_that_cannot_be_one(db, client):
     # A NUL byte reached the database lookup before (PostgreSQL refuses it: a 500).
     for token in ("abc%00def", "%C2%B2", "a%20b"):
         assert client.get(f"/accounts/invite/{token}/").status_code == 404, token
+
+
+def test_it_keeps_an_invitation_token_only_encrypted_yet_the_manager_can_copy_the_link(personas, client_as):
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    manager = client_as("manager")
+    manager.post(reverse("accounts:invite"), {"role": "viewer"})
+    page = manager.get(reverse("accounts:team")).content.decode()
+    token = re.search(r"/accounts/invite/([A-Za-z0-9_-]{20,})/", page).group(1)
+    dump = io.StringIO()
+    call_command("dumpdata", "accounts", stdout=dump)
+    assert token not in dump.getvalue()  # neither the row nor its audit entry holds it in clear
+    assert Invitation.objects.get(team=personas.team).token == token
+    assert token not in client_as("operator").get(reverse("accounts:team")).content.decode()

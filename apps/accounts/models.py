@@ -108,7 +108,11 @@ class Invitation(models.Model):
 
     @property
     def token(self) -> str:
-        return vault.decrypt(self.token_sealed, purpose=INVITATION_VAULT_PURPOSE)
+        """The link's token; "" when it cannot be opened (the panel's key changed)."""
+        try:
+            return vault.decrypt(self.token_sealed, purpose=INVITATION_VAULT_PURPOSE)
+        except (vault.InvalidToken, ValueError):
+            return ""
 
     @property
     def is_open(self) -> bool:

@@ -83,7 +83,9 @@ ROLE_RIGHTS = [
 
 
 def invitation_link(request, invitation: Invitation) -> str:
-    return request.build_absolute_uri(reverse("accounts:invitation", args=[invitation.token]))
+    """The link to share; "" when its token cannot be opened any more (the panel's key changed)."""
+    token = invitation.token
+    return request.build_absolute_uri(reverse("accounts:invitation", args=[token])) if token else ""
 
 
 @team_view()

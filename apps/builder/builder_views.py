@@ -10,6 +10,8 @@ from apps.builder import actions
 from apps.builder.builder_form import MAX_COMPONENTS, apply_op, form_to_spec, spec_to_form
 from apps.builder.live_check import live_result
 from apps.builder.models import AppDraft
+from apps.builder.signing import existing_app
+from apps.pricing.tables import price_context
 from fluxpanel.params import parse_int
 
 OPS = ("add_component", "remove_component", "move_up", "move_down")
@@ -17,7 +19,8 @@ OPS = ("add_component", "remove_component", "move_up", "move_down")
 
 def _context(request, draft, spec, message=None):
     editable = draft.is_editable and request.membership.can(Role.OPERATOR)
-    form, live = spec_to_form(spec), live_result(spec)
+    live = live_result(spec, price_context(request.team), existing_app(draft))
+    form = spec_to_form(spec)
     form["errors"] = {key: text for key, text in live["errors"].items() if key and not key.startswith("compose[")}
     for index, row in enumerate(form["components"]):
         prefix = f"compose[{index}]."

@@ -3,7 +3,8 @@
 The core raises FluxOS's first error with the field it concerns (`SpecError.field`). To show
 errors of independent fields too, the same core check runs once more per component on a spec
 whose other components are the first valid one (or left out), so each component's first error
-is attributed to it. Nothing here calls a node: the price uses FluxOS's default tables.
+is attributed to it. Nothing here calls a node: the height and price tables are the team's price
+context (apps.pricing.tables, the Pricing page's, cached per team), or FluxOS's defaults.
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.nodes.models import BLOCK_SECONDS
+from apps.pricing.tables import DEFAULT_HEIGHT, PriceContext, default_context
 from fluxpanel.fluxos import pricing
 from fluxpanel.fluxos.specs import SpecError, check_spec
 from fluxpanel.fluxos.specs.helpers import is_port_banned, is_port_enterprise
 
-DEFAULT_HEIGHT = 2_000_000  # used when the team has no known height (post-PON era)
+__all__ = ["DEFAULT_HEIGHT", "live_result"]
 
 
 def _first_error(spec: dict, height: int) -> SpecError | None:
@@ -73,30 +75,37 @@ _UNPRICED_TOP = ("description", "contacts", "geolocation")
 _UNPRICED_COMPONENT = ("description",)
 
 
-def _price_key(spec: dict, height: int) -> str:
+def _price_key(spec: dict, context: PriceContext, existing: dict | None) -> str:
     trimmed = {k: v for k, v in spec.items() if k not in _UNPRICED_TOP}
     if isinstance(trimmed.get("compose"), list):
         trimmed["compose"] = [{k: v for k, v in c.items() if k not in _UNPRICED_COMPONENT} if isinstance(c, dict) else c
                               for c in trimmed["compose"]]
-    return json.dumps([height, trimmed], sort_keys=True, default=str)
+    # The era names all a new app's price takes from the height and tables (issue 13's key); an
+    # update's also depends on the blocks elapsed since the live spec, so on the height itself.
+    era = pricing.fresh_price_era(context.height, context.usd_table, context.flux_table)
+    height = context.height if existing else None
+    return json.dumps([repr(era), height, trimmed, existing], sort_keys=True, default=str)
 
 
-def price(spec: dict, height: int) -> dict:
-    """USD and FLUX for the chosen expire and for a month (FluxOS's default tables), cached."""
-    key = _price_key(spec, height)
+def price(spec: dict, context: PriceContext, existing: dict | None = None) -> dict:
+    """USD and FLUX for the chosen expire and for a month, as FluxOS asks them at the context's
+    height with its tables (for an update, `existing` is the live spec with its height), cached."""
+    key = _price_key(spec, context, existing)
     cached = _PRICE_CACHE.get(key)
     if cached is None:
         if len(_PRICE_CACHE) >= _PRICE_CACHE_SIZE:
             _PRICE_CACHE.clear()
-        cached = _PRICE_CACHE[key] = _price(spec, height)
+        cached = _PRICE_CACHE[key] = _price(spec, context, existing)
     return cached
 
 
-def _price(spec: dict, height: int) -> dict:
-    result = pricing.fiat_and_flux_price(spec, height, None)
-    month_spec = dict(spec, expire=pricing.default_expire(height))
-    month = pricing.fiat_and_flux_price(month_spec, height, None)
-    return {"expire": result, "month": month, "default_table": True}
+def _price(spec: dict, context: PriceContext, existing: dict | None) -> dict:
+    tables = {"usd_table": context.usd_table, "flux_table": context.flux_table}
+    result = pricing.fiat_and_flux_price(spec, context.height, None, existing, **tables)
+    month_spec = dict(spec, expire=pricing.default_expire(context.height))
+    month = pricing.fiat_and_flux_price(month_spec, context.height, None, existing, **tables)
+    return {"expire": result, "month": month, "default_table": bool(context.error),
+            "source": context.source_label}
 
 
 def expiry(spec: dict, height: int) -> dict:
@@ -109,8 +118,10 @@ def expiry(spec: dict, height: int) -> dict:
     return {"options": options, "reaches": reaches}
 
 
-def live_result(spec: dict, height: int = DEFAULT_HEIGHT) -> dict:
+def live_result(spec: dict, context: PriceContext | None = None, existing: dict | None = None) -> dict:
+    context = context or default_context("")
+    height = context.height
     errors = field_errors(spec, height)
     return {"errors": errors, "general_error": errors.get(""), "notices": notices(spec),
-            "price": price(spec, height) if not errors else None, "expiry": expiry(spec, height),
-            "height": height}
+            "price": price(spec, context, existing) if not errors else None,
+            "expiry": expiry(spec, height), "height": height}

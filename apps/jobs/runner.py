@@ -47,7 +47,10 @@ class JobContext:
         self._update(**self._progress_fields(percent))
 
     def check_cancelled(self) -> None:
-        self._update()
+        # An UPDATE of no field runs no SQL and reports no row: ask instead.
+        if not Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING,
+                                  cancel_requested=False).exists():
+            raise JobCancelled()
 
     def _progress_fields(self, percent):
         if percent is None:

@@ -95,7 +95,8 @@ def grow(personas, count: int, start: int) -> None:
     AuditEntry.objects.bulk_create(
         AuditEntry(team=team, actor=personas.manager, actor_name="manager", action="nodes.edit",
                    target_repr=f"bulk-{i}") for i in numbers)
-    Invitation.objects.bulk_create(Invitation(team=team, role=Role.VIEWER, token=f"budget-{i}")
+    Invitation.objects.bulk_create(Invitation(team=team, role=Role.VIEWER, token_digest=f"budget-{i}",
+                                                         token_sealed=vault.encrypt(f"budget-{i}", purpose="invitation"))
                                    for i in numbers)
     users = get_user_model().objects.bulk_create(get_user_model()(username=f"member-{i}") for i in numbers)
     Membership.objects.bulk_create(Membership(team=team, user=user, role=Role.VIEWER) for user in users)

@@ -10,7 +10,9 @@ from apps.accounts.models import Membership
 from apps.builder.actions import create_draft
 from apps.builder.builder_form import MAX_COMPONENTS, form_to_spec, spec_to_form
 from apps.builder.live_check import DEFAULT_HEIGHT, live_result
+from apps.pricing.tables import PriceContext
 from fluxpanel.fluxos import pricing
+from fluxpanel.fluxos.pricing import PriceTable
 
 VECTORS = json.loads(Path("/work/shared/vectors/specs.json").read_text())
 VALID_V8 = [v for v in VECTORS if v.get("version") == 8 and v.get("expected") == "valid"]
@@ -47,15 +49,16 @@ INVALID_V8 = [v for v in VECTORS if v.get("version") == 8 and v.get("expected") 
 
 @pytest.mark.parametrize("vector", INVALID_V8, ids=[v["id"] for v in INVALID_V8])
 def test_it_shows_the_vectors_text(vector):
-    errors = live_result(vector["spec"], vector["height"])["errors"]
+    context = PriceContext(vector["height"], PriceTable.flux_default(), PriceTable.usd_default(), "test")
+    errors = live_result(vector["spec"], context)["errors"]
     assert list(errors.values())[0] == vector["expected"]
 
 
 def test_it_shows_fluxos_text_at_the_field(db):
     spec = copy.deepcopy(VALID_V8[0]["spec"])
-    spec["instances"] = 1
+    spec["instances"] = 101
     live = live_result(spec)
-    assert live["errors"]["instances"] == "Minimum number of instances is 3"
+    assert live["errors"]["instances"] == "Maximum number of instances is 100"
 
 
 def test_it_attributes_errors_of_two_components(db):

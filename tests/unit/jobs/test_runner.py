@@ -55,6 +55,22 @@ def test_it_cancel_running_job_stops_it_at_the_next_step(operator_membership, sc
     assert job.lines.last().text == "Cancelled on request."
 
 
+def test_it_check_cancelled_passes_until_a_cancel_is_asked(operator_membership, scripted_kind):
+    seen = []
+
+    def body(ctx):
+        for step in range(5):
+            if step == 2:
+                Job.objects.filter(pk=ctx.job.pk).update(cancel_requested=True)
+            ctx.check_cancelled()  # no output line: the check alone must notice the request
+            seen.append(step)
+
+    scripted_kind["body"] = body
+    job = run_job(actions.start_job(membership=operator_membership, kind="test_scripted").pk)
+    assert seen == [0, 1]
+    assert job.status == Job.Status.CANCELLED
+
+
 def test_it_cancel_queued_job_is_never_run(operator_membership, scripted_kind):
     scripted_kind["body"] = lambda ctx: pytest.fail("a cancelled job must not run")
     job = actions.start_job(membership=operator_membership, kind="test_scripted")

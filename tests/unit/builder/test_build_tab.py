@@ -128,3 +128,17 @@ def test_it_is_read_only_for_a_viewer(personas, client_as):
     assert b'data-role="read-only"' in page.content
     data = as_post(draft.spec) | {"revision": str(draft.revision)}
     assert client.post(reverse("builder:save", kwargs={"pk": draft.pk}), data).status_code == 403
+
+
+def test_it_warns_when_no_member_can_sign_for_the_owner(personas, client_as):
+    from tests.sim import keys
+    from tests.sim.wallet import link
+
+    spec = copy.deepcopy(VALID_V8[0]["spec"])
+    spec["owner"] = keys.OWNERS[0].zelid
+    draft = draft_for(personas, spec)
+    url = reverse("builder:draft", kwargs={"pk": draft.pk})
+    warning = f"No member of this team has linked {keys.OWNERS[0].zelid}"
+    assert warning in client_as("operator").get(url).content.decode()
+    link(personas.viewer, keys.OWNERS[0])  # any member who holds the key can sign
+    assert warning not in client_as("operator").get(url).content.decode()

@@ -16,6 +16,11 @@ from apps.wallets.signing import team_has_key_holder
 from fluxpanel.params import parse_int
 
 OPS = ("add_component", "remove_component", "move_up", "move_down")
+# The fields of _build_form.html that have an error slot.
+TOP_FIELDS = ("name", "description", "owner", "instances", "expire", "contacts", "geolocation", "nodes",
+              "staticip", "enterprise")
+COMPONENT_FIELDS = ("name", "description", "repotag", "repoauth", "ports", "containerPorts", "domains",
+                    "environmentParameters", "commands", "containerData", "cpu", "ram", "hdd")
 
 
 def _context(request, draft, spec, message=None):
@@ -30,13 +35,17 @@ def _context(request, draft, spec, message=None):
     form["errors"] = {key: text for key, text in live["errors"].items() if key and not key.startswith("compose[")}
     for index, row in enumerate(form["components"]):
         prefix = f"compose[{index}]."
-        row["index"] = index
+        row["index"], row["prefix"] = index, f"c{index}-"
         row["errors"] = {key[len(prefix):]: text for key, text in live["errors"].items() if key.startswith(prefix)}
         whole = live["errors"].get(f"compose[{index}]")
         if whole:
             row["errors"]["name"] = whole
     compose_error = live["errors"].get("compose")
-    return {"draft": draft, "form": form, "live": live, "editable": editable, "compose_error": compose_error,
+    # Every field's error slot with its text now ("" clears it): an autosave refills them all.
+    error_slots = [(name, form["errors"].get(name, "")) for name in TOP_FIELDS]
+    error_slots += [(row["prefix"] + name, row["errors"].get(name, ""))
+                    for row in form["components"] for name in COMPONENT_FIELDS]
+    return {"error_slots": error_slots, "draft": draft, "form": form, "live": live, "editable": editable, "compose_error": compose_error,
             "message": message, "max_components": MAX_COMPONENTS}
 
 

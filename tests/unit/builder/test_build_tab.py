@@ -142,3 +142,22 @@ def test_it_warns_when_no_member_can_sign_for_the_owner(personas, client_as):
     assert warning in client_as("operator").get(url).content.decode()
     link(personas.viewer, keys.OWNERS[0])  # any member who holds the key can sign
     assert warning not in client_as("operator").get(url).content.decode()
+
+
+def test_it_autosave_refreshes_each_fields_error_and_the_revision(personas, client_as):
+    draft = draft_for(personas, VALID_V8[0]["spec"])
+    client = client_as("operator")
+    url = reverse("builder:save", kwargs={"pk": draft.pk})
+    bad = client.post(url, as_post(draft.spec) | {"revision": str(draft.revision), "instances": "101"},
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert '<p class="field-error" data-role="field-error" id="err-instances" hx-swap-oob="true">' \
+           "Maximum number of instances is 100</p>" in bad
+    draft.refresh_from_db()
+    assert f'<span id="draft-revision" hx-swap-oob="true">{draft.revision}</span>' in bad
+    good = client.post(url, as_post(draft.spec) | {"revision": str(draft.revision), "instances": "3"},
+                       HTTP_HX_REQUEST="true").content.decode()
+    # The fixed field's slot is emptied, every component field has its slot too.
+    assert 'id="err-instances" hx-swap-oob="true" hidden></p>' in good
+    assert 'id="err-c0-cpu" hx-swap-oob="true" hidden></p>' in good
+    page = client.get(reverse("builder:draft", kwargs={"pk": draft.pk})).content.decode()
+    assert 'id="err-c0-cpu" hidden></p>' in page and 'id="err-instances" hidden></p>' in page

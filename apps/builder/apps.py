@@ -9,4 +9,4 @@ class BuilderConfig(AppConfig):
 
     def ready(self):
         # Registers the signing kinds (app_register, app_update) and the job kinds (submit, watch).
-        from apps.builder import jobs, signing  # noqa: F401
+        from apps.builder import jobs, signing, watch  # noqa: F401

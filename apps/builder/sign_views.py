@@ -15,6 +15,8 @@ from apps.builder.signing import diff_context, signer_zelid
 from apps.wallets.models import SigningRequest, WalletIdentity
 from apps.wallets.zelids import zelid_key
 
+SUBMIT_LINES = 200  # the submit job's output shown on the tab (the job page has all of it)
+
 
 def key_holders(team, zelid: str) -> list[str]:
     """Usernames of the team's operators (or more) who hold `zelid`'s key."""
@@ -39,8 +41,41 @@ def sign_tab(request, draft):
         "holders": key_holders(draft.team, zelid),
         "message_length": len(signing_request.message) if signing_request and signing_request.message else 0,
         "can_send": draft.status in AppDraft.EDITABLE and request.membership.can(Role.OPERATOR),
+        **submit_context(request, draft, zelid),
         **diff_context(draft),
     }
+
+
+def submit_context(request, draft, zelid: str) -> dict:
+    """The submit job's state and its last output lines (templates/builder/_submit.html)."""
+    from apps.builder import submit
+    from apps.jobs.models import Job
+
+    job = Job.objects.filter(pk=draft.submit_job_id, team=draft.team).first() if draft.submit_job_id else None
+    if job is None:
+        return {"submit_job": None}
+    lines = list(job.lines.order_by("-seq")[:SUBMIT_LINES])[::-1]
+    is_operator = request.membership.can(Role.OPERATOR)
+    return {"submit_job": job, "submit_lines": lines, "submit_cursor": lines[-1].seq if lines else 0,
+            "can_retry": is_operator and submit.can_retry(draft),
+            "needs_zelidauth": is_operator and job.status == Job.Status.FAILED
+            and job.error.startswith("No valid zelidauth"), "zelidauth_signer": zelid}
+
+
+@team_view(Role.OPERATOR)
+@require_POST
+def draft_submit_retry(request, pk):
+    from apps.builder import submit
+
+    draft = team_object_or_404(AppDraft.objects.select_related("submit_job"), request.team, pk=pk)
+    try:
+        job = submit.retry_submit(membership=request.membership, draft=draft)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, f"Submitting again (job #{job.pk}): the network is asked for the "
+                                  "message's hash first, so it is never registered twice.")
+    return redirect(reverse("builder:draft", args=[draft.pk]) + "?tab=sign")
 
 
 @team_view(Role.OPERATOR)

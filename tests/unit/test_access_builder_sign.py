@@ -16,6 +16,8 @@ def objects(personas):
 CASES = [
     # Without a source the draft is not sent (the page says why): the access rule is what counts.
     Case("builder:sign", "post", Role.OPERATOR, lambda o: {"pk": o["draft"]}),
+    # Nothing failed to retry: the page says so; the access rule is what counts.
+    Case("builder:submit_retry", "post", Role.OPERATOR, lambda o: {"pk": o["draft"]}),
 ]
 # Public by design: an unguessable, expiring token (tests/unit/wallets/test_long_messages.py).
 NOT_TEAM_VIEWS = {"wallets:request_message"}

@@ -30,6 +30,16 @@ class AppSpecsMixin:
         """FluxOS's permanent messages of one app (every register/update message in force once)."""
         return self._get("apps", "permanentmessages", query={"appname": app}, limit=BIG_LIST_MAX_BODY)
 
+    def temporary_messages(self, hash: str | None = None) -> list:
+        """FluxOS's temporary app messages (signed register/update messages not yet paid, kept for
+        an hour), or only the one with `hash`: `[{type, version, appSpecifications, hash,
+        timestamp, signature, receivedAt, expireAt, arcaneSender}]`."""
+        return self._get("apps", "temporarymessages", hash, limit=None if hash else BIG_LIST_MAX_BODY)
+
+    def permanent_messages(self, *, hash: str) -> list:
+        """FluxOS's permanent message(s) with this hash (an app message once in force)."""
+        return self._get("apps", "permanentmessages", query={"hash": hash})
+
     def app_locations(self) -> list:
         return self._get("apps", "locations", limit=BIG_LIST_MAX_BODY)
 

@@ -150,16 +150,15 @@ def test_it_complete_checks_the_signature_as_fluxos_then_calls_submit(team):
     with pytest.raises(SigningFailed, match="too old"):
         kinds.verify(stale, KEY.sign(opened.message))
     kinds.verify(draft, KEY.sign(opened.message))  # the owner's: accepted
-    # The real path: the signature goes to start_submit (or its stub says it is not built yet).
-    try:
-        outcome = wallet_actions.sign(request=opened, actor=team.operator, address=KEY.zelid,
-                                      message=opened.message, signature=KEY.sign(opened.message),
-                                      via="test")
-    except SigningFailed:
-        opened.refresh_from_db()
-        assert opened.status == SigningRequest.Status.FAILED
-        pytest.skip("start_submit is not built yet (NotImplementedError): asserted up to the call")
+    # The real path: the signature goes to start_submit, which queues the submit job.
+    outcome = wallet_actions.sign(request=opened, actor=team.operator, address=KEY.zelid,
+                                  message=opened.message, signature=KEY.sign(opened.message), via="test")
     assert "submitting" in outcome.lower()
+    opened.refresh_from_db()
+    draft.refresh_from_db()
+    assert opened.status == SigningRequest.Status.SIGNED
+    assert draft.status == AppDraft.Status.SUBMITTED
+    assert draft.submit_job.kind == "app_submit" and f"job #{draft.submit_job_id}" in outcome
 
 
 def test_it_update_is_signed_by_the_owner_stored_on_the_network(team):

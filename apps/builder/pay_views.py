@@ -1,0 +1,119 @@
+"""Pay tab: what the owner pays, where and with which memo, and the watcher's state. The panel
+never pays: it shows the deployment address, the exact amount, the memo (the message hash), a QR
+code of the ZelCore pay link, an SSP pay request (static/js/builder-pay.js), and the watcher's
+state, polled by htmx (`pay_status`) with the time left in the temporary message's hour.
+
+The deployment address comes from `/apps/deploymentinformation` of the team's sources (one client,
+bounded), validated as a Flux t1/t3 address (base58check, Flux version bytes) and cached briefly:
+FluxOS changes it with a chain upgrade, never between two page loads.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_UP, Decimal
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.shortcuts import render
+from django.utils import timezone
+
+from apps.accounts.access import team_object_or_404, team_view
+from apps.builder.models import AppDraft
+from apps.builder.watch import WARN_BEFORE, payment_deadline
+from fluxpanel.htmx import stop_polling
+
+ADDRESS_CACHE_S = 60
+INFO_TIMEOUT = (3.05, 5.0)
+INFO_DEADLINE_S = 8.0
+INFO_MAX_BYTES = 256 * 1024  # the price table and port rules: a few kB
+FLUX_VERSIONS = (b"\x1c\xb8", b"\x1c\xbd")  # t1 (P2PKH), t3 (P2SH)
+PAY_STATUSES = (AppDraft.Status.AWAITING_PAYMENT, AppDraft.Status.LIVE)
+
+
+def is_flux_address(text) -> bool:
+    from fluxpanel.fluxos.crypto import base58check_decode
+
+    if not isinstance(text, str) or not 30 <= len(text) <= 40 or text[:2] not in ("t1", "t3"):
+        return False
+    payload = base58check_decode(text)
+    return payload is not None and len(payload) == 22 and payload[:2] in FLUX_VERSIONS
+
+
+def deployment_address(team) -> tuple[str, str]:
+    """(address, "") from the first source that answers a valid one, or ("", why not)."""
+    from apps.deployments.sources import team_sources
+    from fluxpanel.fluxos.client import FluxClientError
+
+    key = f"builder:deployment-address:{team.pk}"
+    cached = cache.get(key)
+    if cached:
+        return cached, ""
+    reasons = []
+    for source in team_sources(team):
+        client = source.client(timeout=INFO_TIMEOUT, deadline_s=INFO_DEADLINE_S, max_body=INFO_MAX_BYTES)
+        try:
+            info = client.deployment_information()
+        except FluxClientError as exc:
+            reasons.append(f"{source.label}: {exc.message[:200]}")
+            continue
+        address = info.get("address") if isinstance(info, dict) else None
+        if is_flux_address(address):
+            cache.set(key, address, ADDRESS_CACHE_S)
+            return address, ""
+        reasons.append(f"{source.label}: its deployment address is not a Flux address")
+    if not reasons:
+        return "", "No source to ask: register a confirmed node or set a gateway URL."
+    return "", "No valid deployment address: " + "; ".join(reasons)
+
+
+def flux_amount(price) -> str:
+    """The amount as FluxOS prices it: FLUX with 2 decimals (rounded up, never under the price)."""
+    if price is None:
+        return ""
+    return str(Decimal(price).quantize(Decimal("0.01"), rounding=ROUND_UP))
+
+
+def zelcore_pay_uri(address: str, amount: str, memo: str) -> str:
+    return "zel:?" + urlencode({"action": "pay", "coin": "zelcash", "address": address, "amount": amount,
+                                "message": memo})
+
+
+def payment_qr(uri: str) -> str:
+    from apps.wallets.handoff import qr_svg
+
+    return qr_svg(uri).replace("QR code of the ZelCore link", "QR code of the payment link", 1)
+
+
+def status_context(draft: AppDraft) -> dict:
+    deadline = payment_deadline(draft) if draft.status == AppDraft.Status.AWAITING_PAYMENT else None
+    left = (deadline - timezone.now()) if deadline else None
+    job = draft.watch_job
+    last_line = job.lines.order_by("-seq").values_list("text", flat=True).first() if job else None
+    seconds = max(0, int(left.total_seconds())) if left is not None else None
+    return {
+        "watch_job": job, "last_line": last_line, "deadline": deadline,
+        "seconds_left": seconds, "time_left": f"{seconds // 60} min {seconds % 60:02d} s" if seconds is not None else "",
+        "hurry": left is not None and left <= WARN_BEFORE,
+        "done": draft.status not in (AppDraft.Status.AWAITING_PAYMENT, AppDraft.Status.SUBMITTED),
+    }
+
+
+def pay_tab(request, draft):
+    context = {"payable": draft.status == AppDraft.Status.AWAITING_PAYMENT and bool(draft.message_hash)}
+    if context["payable"]:
+        address, problem = (draft.payment_address, "") if is_flux_address(draft.payment_address) else \
+            deployment_address(draft.team)
+        amount = flux_amount(draft.price_flux)
+        context.update(address=address, address_problem=problem, amount=amount, memo=draft.message_hash)
+        if address and amount:
+            uri = zelcore_pay_uri(address, amount, draft.message_hash)
+            context.update(pay_uri=uri, qr=payment_qr(uri))
+    context.update(status_context(draft))
+    return "builder/_tab_pay.html", context
+
+
+@team_view()
+def pay_status(request, pk):
+    draft = team_object_or_404(AppDraft.objects.select_related("watch_job", "app"), request.team, pk=pk)
+    context = {"draft": draft, **status_context(draft)}
+    response = render(request, "builder/_pay_status.html", context)
+    return stop_polling(response) if context["done"] else response

@@ -11,6 +11,7 @@ byte every 2 s, in the body or the headers), garbage (numbers no column holds), 
 confirming, behind. Replies are compressed like FluxOS's (fluxnode_http).
 Admin endpoints under `/_sim/` drive faults, the chain and app instances (`POST
 /_sim/apps/<name>/instances/<i> {"state": "stopped"|"running"}`) from outside the process.
+Payments: `POST /_sim/payments {"hash": …}` puts a paid temporary message in force (fluxnode_payments).
 `/loc/<ip[:port]>/…` serves the node at that location exactly as `/n/<i>/…` does.
 """
 
@@ -32,6 +33,7 @@ from tests.sim import fluxnode_exec as execs
 from tests.sim import fluxnode_faults as faults
 from tests.sim import fluxnode_files as files
 from tests.sim import fluxnode_lifecycle as lifecycle
+from tests.sim import fluxnode_payments as payments
 from tests.sim import fluxnode_register as register
 from tests.sim import fluxnode_routes as r
 from tests.sim.fluxnode_http import finish
@@ -85,6 +87,7 @@ ROUTES = {
     ("apps", "calculatefiatandfluxprice"): (register.apps_calculateprice, 0),
     ("apps", "calculateprice"): (register.apps_calculateprice, 0),
     ("apps", "appregister"): (register.apps_submit, 0), ("apps", "appupdate"): (register.apps_submit, 0),
+    ("apps", "temporarymessages"): (register.apps_temporarymessages, 5),
     ("id", "loginphrase"): (r.id_loginphrase, 0), ("id", "emergencyphrase"): (r.id_emergencyphrase, 0),
     ("id", "verifylogin"): (r.id_verifylogin, 0), ("id", "checkprivilege"): (r.id_checkprivilege, 0),
     ("id", "loggedsessions"): (r.id_loggedsessions, 30),
@@ -118,6 +121,7 @@ ROUTES = {
     ("ioutils", "fileupload"): (files.ioutils_fileupload, 0),
     ("apps", "appexec"): (execs.apps_appexec, 0),
 }
+ROUTES.update(payments.ROUTES)  # deploymentinformation, with the answer a test planted
 POST_ROUTES = {("id", "verifylogin"), ("id", "checkprivilege"), ("id", "logoutspecificsession"),
                ("apps", "verifyappregistrationspecifications"), ("apps", "verifyappupdatespecifications"),
                ("apps", "calculatefiatandfluxprice"), ("apps", "calculateprice"),
@@ -380,6 +384,10 @@ class Fleet:
 
     async def _admin(self, request, path: str):
         parts = [p for p in path.split("/") if p]
+        if parts[:1] == ["payments"]:  # a simulated payment (fluxnode_payments)
+            answer = await payments.admin(self, request, parts, _json)
+            if answer is not None:
+                return answer
         if parts == ["stats"]:
             return web.json_response(self.stats())
         if parts == ["urls"]:

@@ -233,6 +233,11 @@ ALLOW_ANY_NODE_URL = env.get_bool("FLUXPANEL_ALLOW_ANY_NODE_URL", False)
 # App sync: instance checks in parallel (like the sweep), and when a silent sync counts as dead.
 APP_SYNC_CONCURRENCY = env.get_int("APP_SYNC_CONCURRENCY", 100, minimum=1, maximum=1000)
 APP_SYNC_TIMEOUT_SECONDS = env.get_int("APP_SYNC_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+# Builder: the whole register/update call to a node (FluxOS answers in 5–15 s, after broadcasting),
+# how often the payment watcher asks the network, and its per-node read timeout.
+BUILDER_SUBMIT_DEADLINE_S = env.get_int("BUILDER_SUBMIT_DEADLINE_S", 75, minimum=10, maximum=600)
+BUILDER_PAYMENT_POLL_SECONDS = env.get_int("BUILDER_PAYMENT_POLL_SECONDS", 20, minimum=1, maximum=600)
+BUILDER_PAYMENT_NODE_TIMEOUT_S = env.get_int("BUILDER_PAYMENT_NODE_TIMEOUT_S", 8, minimum=1, maximum=120)
 APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
 # Development and tests only (needs FLUXPANEL_ALLOW_ANY_NODE_URL): how to reach an instance's node
 # from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose

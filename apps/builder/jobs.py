@@ -47,8 +47,6 @@ MIN_OUTGOING, MIN_INCOMING = 8, 4
 PEERS_REFUSAL = "Sorry, This Flux does not have enough"
 CHECK_TIMEOUT = (3.05, 8.0)
 CHECK_DEADLINE_S = 15.0
-# The whole register/update call (FluxOS takes 5–15 s); settings.BUILDER_SUBMIT_DEADLINE_S wins.
-SUBMIT_DEADLINE_S = 75.0
 MAX_NODES = 5
 HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -145,7 +143,7 @@ def find_on_network(client, draft: AppDraft, digest: str) -> str | None:
 
 
 def _send(target: Target, draft: AppDraft, formatted: dict, signature: str) -> str:
-    deadline = float(getattr(settings, "BUILDER_SUBMIT_DEADLINE_S", SUBMIT_DEADLINE_S))
+    deadline = float(settings.BUILDER_SUBMIT_DEADLINE_S)
     client = node_client(target.base_url, zelidauth=target.zelidauth, deadline_s=deadline)
     call = client.register_app if draft.message_type == REGISTER else client.update_app
     return call(formatted, draft.message_timestamp, signature)

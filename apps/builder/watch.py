@@ -39,8 +39,6 @@ from apps.jobs.models import Job
 KIND = "app_payment_watch"
 TEMPORARY_TTL = timedelta(seconds=3600)  # FluxOS tempMsgTtlS: the hour to pay in
 WARN_BEFORE = timedelta(minutes=15)
-DEFAULT_POLL_SECONDS = 20.0
-NODE_TIMEOUT_S = 8.0  # settings.BUILDER_PAYMENT_NODE_TIMEOUT_S wins: a hung node costs this
 SPEC_MAX_BYTES = 512 * 1024  # one app's spec: a few kB, FluxOS caps it well below this
 HASH = re.compile(r"[0-9a-f]{64}")
 MAX_HEIGHT = 100_000_000
@@ -48,7 +46,7 @@ NOT_FOUND = ("application not found", "not found", "does not exist")
 
 
 def poll_seconds() -> float:
-    return float(getattr(settings, "BUILDER_PAYMENT_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+    return float(settings.BUILDER_PAYMENT_POLL_SECONDS)
 
 
 def payment_deadline(draft: AppDraft):
@@ -112,7 +110,7 @@ def ask(source, name: str, message_hash: str) -> Seen:
     """One source's word on whether the spec with `message_hash` is in force for app `name`."""
     from fluxpanel.fluxos.client import FluxClientError, FluxError
 
-    read = float(getattr(settings, "BUILDER_PAYMENT_NODE_TIMEOUT_S", NODE_TIMEOUT_S))
+    read = float(settings.BUILDER_PAYMENT_NODE_TIMEOUT_S)
     client = source.client(timeout=(min(3.05, read), read), deadline_s=read * 1.5, max_body=SPEC_MAX_BYTES)
     try:
         spec = client.app_spec(name)

@@ -238,6 +238,8 @@ APP_SYNC_TIMEOUT_SECONDS = env.get_int("APP_SYNC_TIMEOUT_SECONDS", 5, minimum=1,
 BUILDER_SUBMIT_DEADLINE_S = env.get_int("BUILDER_SUBMIT_DEADLINE_S", 75, minimum=10, maximum=600)
 BUILDER_PAYMENT_POLL_SECONDS = env.get_int("BUILDER_PAYMENT_POLL_SECONDS", 20, minimum=1, maximum=600)
 BUILDER_PAYMENT_NODE_TIMEOUT_S = env.get_int("BUILDER_PAYMENT_NODE_TIMEOUT_S", 8, minimum=1, maximum=120)
+# How long "Check on a node" waits for the node's verify answer before saying so.
+BUILDER_NODE_CHECK_SECONDS = env.get_int("BUILDER_NODE_CHECK_SECONDS", 10, minimum=1, maximum=120)
 APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
 # Development and tests only (needs FLUXPANEL_ALLOW_ANY_NODE_URL): how to reach an instance's node
 # from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose

@@ -34,6 +34,11 @@ class DraftLocked(Exception):
     """The draft is past the point where its spec may change (signed, submitted or live)."""
 
 
+class DraftRefused(ValueError):
+    """The draft cannot be made or moved; the message says why (shown in the form, nothing is
+    written)."""
+
+
 def require(membership: Membership, role: str, what: str) -> None:
     require_role_audited(membership, role, f"builder.actions.{what}")
 
@@ -134,8 +139,91 @@ def abandon_draft(*, membership: Membership, draft: AppDraft, reason: str = "") 
         current = AppDraft.objects.select_for_update().get(pk=draft.pk, team=membership.team)
         if current.status in (AppDraft.Status.LIVE, AppDraft.Status.ABANDONED):
             return current
+        if current.status == AppDraft.Status.AWAITING_SIGNATURE and current.signing_request_id and (
+                current.signing_request.status == current.signing_request.Status.PENDING):
+            # A signature given later must not send an abandoned draft to the network.
+            raise DraftRefused("This draft waits for a signature: withdraw its signing request first "
+                               "(Sign tab), then abandon it.")
         set_status(current, AppDraft.Status.ABANDONED, actor=membership.user,
                    reason=reason.strip() or f"Abandoned by {membership.user.username}")
         audit.record(team=membership.team, actor=membership.user, action=AuditEvent.BUILDER_DRAFT_ABANDON,
                      target=current, reason=current.reason)
     return current
+
+
+# --- drafts from anywhere: import, duplicate, update / renew / cancel of a live app ----------
+
+RENEW_MONTHS = (1, 3, 6, 12)
+
+
+def import_draft(*, membership: Membership, text: str) -> AppDraft:
+    """A new-app draft from pasted JSON of any spec version, upgraded to v8 (apps.builder.importing);
+    a paste FluxOS refuses raises DraftRefused with the reason."""
+    from apps.builder.diff import team_height
+    from apps.builder.importing import ImportRefused, import_spec
+
+    require(membership, Role.OPERATOR, "import_draft")
+    try:
+        spec, version = import_spec(text, team_height(membership.team))
+    except ImportRefused as exc:
+        raise DraftRefused(str(exc)) from None
+    return create_draft(membership=membership, spec=spec, origin=f"import of a v{version} spec")
+
+
+def _live_v8(app: TeamApp, height: int) -> dict:
+    from apps.builder.importing import ImportRefused, upgrade_to_v8
+
+    if not isinstance(app.spec, dict) or not app.spec:
+        raise DraftRefused(f"The panel has no spec of {app.name} yet: sync the apps first.")
+    try:
+        return upgrade_to_v8(copy.deepcopy(app.spec), app.message_height or height)
+    except ImportRefused as exc:
+        raise DraftRefused(str(exc)) from None
+
+
+def duplicate_app(*, membership: Membership, app: TeamApp, name: str) -> AppDraft:
+    """A new-app draft with the spec of one of the team's apps under a new name (owner kept)."""
+    from apps.builder.diff import team_height
+
+    require(membership, Role.OPERATOR, "duplicate_app")
+    if app.team_id != membership.team_id:
+        raise PermissionDenied("That app is not one of this team's.")
+    name = (name or "").strip()
+    if not name:
+        raise DraftRefused("A duplicate needs a new name.")
+    if len(name) > NAME_MAX:
+        raise DraftRefused(f"An app name has at most {NAME_MAX} characters.")
+    if name.lower() == app.name.lower() or TeamApp.objects.filter(team=membership.team, name_key=name.lower()).exists():
+        raise DraftRefused(f"The team already has an app named {name}: pick another name.")
+    spec = _live_v8(app, team_height(membership.team, app))
+    spec["name"] = name
+    return create_draft(membership=membership, spec=spec, origin=f"duplicate of {app.name}")
+
+
+def draft_from_app(*, membership: Membership, app: TeamApp, kind: str, months: int = 1) -> AppDraft:
+    """An update of a live app (base = its live spec and height); a renewal (only `expire`: the
+    blocks left plus `months`) or a cancellation (`expire` = FluxOS's minimum), both counted
+    from the update's height (apps.builder.diff)."""
+    from apps.builder.diff import blocks_left, minimum_expire, renew_expire, team_height
+
+    require(membership, Role.OPERATOR, f"draft_from_app.{kind}")
+    if app.team_id != membership.team_id:
+        raise PermissionDenied("That app is not one of this team's.")
+    if kind not in (AppDraft.Kind.UPDATE, AppDraft.Kind.RENEW, AppDraft.Kind.CANCEL):
+        raise DraftRefused("Unknown kind of draft.")
+    height = team_height(membership.team, app)
+    spec = _live_v8(app, height)
+    if kind == AppDraft.Kind.RENEW:
+        if months not in RENEW_MONTHS:
+            raise DraftRefused(f"Renew for {', '.join(map(str, RENEW_MONTHS))} months.")
+        if app.expiry_height is None or app.expires_at is None:
+            # Without the blocks left, a renewal could shorten the subscription it means to extend.
+            raise DraftRefused(f"The panel does not know when {app.name} expires yet: sync the apps first.")
+        spec["expire"] = renew_expire(blocks_left(app, height), months, height)
+        origin = f"renewal of {app.name} for {months} month{'s' if months != 1 else ''}"
+    elif kind == AppDraft.Kind.CANCEL:
+        spec["expire"] = minimum_expire(height)
+        origin = f"cancellation of {app.name}"
+    else:
+        origin = f"update of {app.name}"
+    return create_draft(membership=membership, spec=spec, kind=kind, app=app, origin=origin)

@@ -54,8 +54,10 @@ def field_errors(spec: dict, height: int) -> dict[str, str]:
 def notices(spec: dict) -> list[str]:
     """Said before signing: banned/enterprise ports and ports used twice."""
     out, seen = [], {}
-    for component in spec.get("compose") or []:
-        for port in component.get("ports") or []:
+    compose = spec.get("compose")
+    for component in compose if isinstance(compose, list) else []:
+        ports = component.get("ports") if isinstance(component, dict) else None
+        for port in ports if isinstance(ports, list) else []:
             if isinstance(port, (int, float)):
                 if is_port_banned(port):
                     out.append(f"Port {port} of {component.get('name')} is banned on Flux.")
@@ -66,6 +68,9 @@ def notices(spec: dict) -> list[str]:
                 seen.setdefault(port, component.get("name"))
     return out
 
+
+# FluxOS refuses an expire this far out long before; beyond it no date is shown (and none overflows).
+MAX_EXPIRE_SHOWN = 100_000_000
 
 _PRICE_CACHE: dict[str, dict] = {}
 _PRICE_CACHE_SIZE = 512
@@ -113,7 +118,7 @@ def expiry(spec: dict, height: int) -> dict:
     options = [(n, n * month) for n in (1, 3, 6, 12)]
     expire = spec.get("expire")
     reaches = None
-    if isinstance(expire, (int, float)):
+    if isinstance(expire, (int, float)) and not isinstance(expire, bool) and 0 < expire <= MAX_EXPIRE_SHOWN:
         reaches = timezone.now() + timedelta(seconds=expire * BLOCK_SECONDS)
     return {"options": options, "reaches": reaches}
 

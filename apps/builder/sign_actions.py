@@ -63,16 +63,18 @@ def send_for_signing(*, membership: Membership, draft: AppDraft):
         current = AppDraft.objects.select_for_update().get(pk=draft.pk, team=membership.team)
         if current.status not in AppDraft.EDITABLE or current.revision != draft.revision:
             raise ValidationError("The draft changed meanwhile: review it again.")
-        signing_request = wallet_actions.create_request(
-            membership=membership, kind=kind, zelid=zelid, batch=batch, payload={"draft": current.pk},
-            purpose=f"{'Register' if kind == 'app_register' else 'Update'} the app "
-                    f"{current.name or '(unnamed)'}"
-                    + (f" at {flux} FLUX." if flux is not None else " (price unknown: no price table)."))
+        # The authorisation first: the key holder's queue runs oldest first, and the submit job
+        # starts as soon as the app message is signed, so it must find the authorisation there.
         owner_request = None
         if needs_owner_authorisation(membership, zelid):
             owner_request = wallet_actions.create_request(
                 membership=membership, kind="app_owner", zelid=zelid, batch=batch,
                 purpose=f"Authorise the panel to submit the app {current.name or '(unnamed)'}.")
+        signing_request = wallet_actions.create_request(
+            membership=membership, kind=kind, zelid=zelid, batch=batch, payload={"draft": current.pk},
+            purpose=f"{'Register' if kind == 'app_register' else 'Update'} the app "
+                    f"{current.name or '(unnamed)'}"
+                    + (f" at {flux} FLUX." if flux is not None else " (price unknown: no price table)."))
         set_status(current, AppDraft.Status.AWAITING_SIGNATURE, actor=membership.user,
                    text=f"Sent for signing by {zelid} at {flux} FLUX ({usd} USD)",
                    signing_request=signing_request, price_flux=flux, price_usd=usd,

@@ -161,3 +161,18 @@ def test_it_autosave_refreshes_each_fields_error_and_the_revision(personas, clie
     assert 'id="err-c0-cpu" hx-swap-oob="true" hidden></p>' in good
     page = client.get(reverse("builder:draft", kwargs={"pk": draft.pk})).content.decode()
     assert 'id="err-c0-cpu" hidden></p>' in page and 'id="err-instances" hidden></p>' in page
+
+
+@pytest.mark.parametrize("change", [
+    {"compose": "not a list"}, {"compose": [{"name": "a", "ports": "36000"}]},
+    {"compose": ["not a component"]},
+])
+def test_it_checks_a_malformed_draft_without_failing(change, db):
+    spec = copy.deepcopy(VALID_V8[0]["spec"]) | change
+    assert live_result(spec)["errors"]  # FluxOS's text, not a crash
+
+
+@pytest.mark.parametrize("expire", [10**18, True, -5])
+def test_it_shows_no_date_for_an_expire_out_of_range(expire, db):
+    spec = copy.deepcopy(VALID_V8[0]["spec"]) | {"expire": expire}
+    assert live_result(spec)["expiry"]["reaches"] is None

@@ -40,6 +40,7 @@ from apps.nodes.models import BLOCK_SECONDS, MAX_COLUMN_INT, Node, SweepSettings
 from apps.nodes.probe import DETAIL_APPS_MAX
 from fluxpanel.fluxos.client import FluxClientError, NodeTimeout
 from fluxpanel.fluxos.client.addresses import parse_node_address
+from fluxpanel.fluxos.client.reasons import explain
 from fluxpanel.fluxos.pricing import expiration_height, fresh_price_era
 from fluxpanel.fluxos.specs import format_spec
 
@@ -310,10 +311,10 @@ def _check_node(location: str, options: dict) -> NodeAnswer:
         return NodeAnswer(False, f"not a node address: {exc}"[:300])
     try:
         containers = node_client(url, **options).running_apps()
-    except NodeTimeout as exc:
-        return NodeAnswer(False, f"Node did not answer: {exc.message}"[:300])
+    except NodeTimeout as exc:  # the short reason a person reads (fluxpanel.fluxos.client.reasons)
+        return NodeAnswer(False, f"Node did not answer: {explain(exc).short}"[:300])
     except FluxClientError as exc:
-        return NodeAnswer(False, f"Node failed: {exc.message}"[:300])
+        return NodeAnswer(False, f"Node failed: {explain(exc).short}"[:300])
     except Exception as exc:  # one node's surprise never fails the sync
         log.exception("instance check of %s crashed", location)
         return NodeAnswer(False, f"Panel error while checking: {type(exc).__name__}")

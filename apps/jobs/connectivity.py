@@ -40,6 +40,7 @@ def check_connectivity(ctx, pause: float = 0.3):
 def check_nodes(ctx, pause: float) -> None:
     from apps.nodes.models import Node
     from fluxpanel.fluxos.client import FluxClientError
+    from fluxpanel.fluxos.client.reasons import explain
 
     nodes = list(Node.objects.filter(team_id=ctx.job.team_id).values_list("name", "base_url")[:MAX_NODES])
     if not nodes:
@@ -54,7 +55,7 @@ def check_nodes(ctx, pause: float) -> None:
             line = f"{name}: FluxOS {version} ({(time.perf_counter() - started) * 1000:.0f} ms)"
         except FluxClientError as exc:
             failures += 1
-            line = f"{name}: not reachable — {exc.message}"
+            line = f"{name}: not reachable — {explain(exc).short}"
         ctx.log(line, progress=25 + index * 70 // len(nodes))
         time.sleep(pause / 10)
     ctx.log(f"{len(nodes) - failures} of {len(nodes)} node(s) answered.")

@@ -33,6 +33,7 @@ from apps.nodes.models import (
     blocks_to_minutes,
 )
 from apps.nodes.probe import version_key
+from fluxpanel.fluxos.client.reasons import shorten
 from fluxpanel.netguard import OutboundRefused, check_url, guarded_session
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ RECLAIM_AFTER = timedelta(minutes=5)
 SEND_BATCH = 200
 # Evaluated after each app sync by apps.deployments.alerts, never against node snapshots.
 APP_KINDS = (AlertRule.Kind.APP_EXPIRES, AlertRule.Kind.APP_INSTANCES_LOW, AlertRule.Kind.APP_DOWN)
-SNAPSHOT_COLUMNS = ("node_id", "node__name", "node__address", "state", "reason", "height_lag",
+SNAPSHOT_COLUMNS = ("node_id", "node__name", "node__address", "state", "reason", "reason_detail", "height_lag",
                     "maintenance_blocks", "benchmark_status", "version")
 
 
@@ -71,7 +72,7 @@ def rule_holds(rule: AlertRule, snap: dict, newest_version: tuple) -> bool:
 def describe(rule: AlertRule, snap: dict, firing: bool) -> str:
     name = f"{snap['node__name']} ({snap['node__address']})"
     if not firing:
-        return f"Resolved: {rule.get_kind_display()} on {name}"[:500]
+        return shorten(f"Resolved: {rule.get_kind_display()} on {name}", 500)
     facts = {
         AlertRule.Kind.NODE_DOWN: snap["reason"],
         AlertRule.Kind.NOT_CONFIRMED: snap["reason"],
@@ -80,7 +81,7 @@ def describe(rule: AlertRule, snap: dict, firing: bool) -> str:
         AlertRule.Kind.MAINTENANCE_LOW: f"{snap['maintenance_blocks']} blocks left",
         AlertRule.Kind.VERSION_BEHIND: f"FluxOS {snap['version']}",
     }
-    return f"{rule.get_kind_display()} on {name}: {facts.get(rule.kind, '')}"[:500]
+    return shorten(f"{rule.get_kind_display()} on {name}: {facts.get(rule.kind, '')}", 500)
 
 
 def evaluate_alerts(team_id: int) -> list[AlertDelivery]:
@@ -114,6 +115,7 @@ def evaluate_alerts(team_id: int) -> list[AlertDelivery]:
                     team_id=team_id, rule=rule, node_id=snap["node_id"],
                     kind=AlertDelivery.Kind.FIRING if holds else AlertDelivery.Kind.RESOLVED,
                     message=describe(rule, snap, holds), muted=snap["node_id"] in claimed,
+                    detail=snap["reason_detail"][:500] if holds and rule.kind == AlertRule.Kind.NODE_DOWN else "",
                     created_at=now,
                 ))
         AlertDelivery.objects.bulk_create(deliveries)
@@ -157,7 +159,7 @@ def deliver(delivery: AlertDelivery) -> dict:
     if rule.email:
         recipients = [a.strip() for a in rule.email.split(",") if a.strip()]
         try:
-            send_mail(f"[fluxpanel] {delivery.message}", delivery.message, None, recipients)
+            send_mail(mail_subject(delivery), mail_body(delivery), None, recipients)
             channels["email"] = "sent"
         except Exception as exc:  # a mail server's failure is recorded on the delivery
             log.warning("alert %s: email failed: %s", delivery.pk, exc)
@@ -170,9 +172,22 @@ def deliver(delivery: AlertDelivery) -> dict:
         else:
             payload = {"kind": delivery.kind, "rule": rule.kind, "node": delivery.node.name,
                        "address": delivery.node.address, "message": delivery.message,
+                       "detail": delivery.detail,
                        "at": delivery.created_at.isoformat()}
         channels["webhook"] = post_webhook(rule.webhook_url, payload)
     return channels
+
+
+def mail_subject(delivery: AlertDelivery) -> str:
+    """One line (a subject may not wrap), cut at a word."""
+    return shorten(f"[fluxpanel] {delivery.message}", 200)
+
+
+def mail_body(delivery: AlertDelivery) -> str:
+    body = delivery.message
+    if delivery.detail:
+        body += f"\n\nTechnical detail: {delivery.detail}"
+    return body + "\n"
 
 
 def post_webhook(url: str, payload: dict) -> str:

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from apps.nodes.clients import node_client
 from apps.nodes.probe import Garbage, column_int
 from fluxpanel.fluxos.client import BadResponse, FluxClientError
+from fluxpanel.fluxos.client.reasons import explain
 
-LIVE_TIMEOUT = (3.05, 10.0)
-LIVE_DEADLINE_S = 15.0
+# One call of a tab waits this long at most (connect + whole answer); a hung node ends the tab
+# with "no answer" after it. The page's script gives up a little later (live_wait_s), in case the
+# panel itself is slow to answer.
+LIVE_DEADLINE_S = 8.0
+LIVE_CONNECT_S = 3.05
+PAGE_GRACE_S = 4
 LIVE_MAX_BODY = 4 * 1024 * 1024
 MAX_ROWS = 200
 TEXT_MAX = 200
@@ -24,7 +31,18 @@ class LiveTab:
     key: str
     label: str
     data: dict = field(default_factory=dict)
-    error: str | None = None
+    error: str | None = None  # short reason, for people
+    error_detail: str = ""
+
+
+def live_deadline_s() -> float:
+    return float(getattr(settings, "NODE_LIVE_DEADLINE_SECONDS", LIVE_DEADLINE_S))
+
+
+def live_wait_s() -> int:
+    """How long the page waits for a tab before it says "no answer after N s"."""
+    wait = getattr(settings, "NODE_LIVE_PAGE_WAIT_SECONDS", None)
+    return int(wait if wait is not None else live_deadline_s() + 1 + PAGE_GRACE_S)
 
 
 def text(value) -> str:
@@ -124,12 +142,17 @@ def read_tab(node, key: str) -> LiveTab:
     """Read one tab from the node now. `key` must be one of SECTIONS."""
     label, reader = SECTIONS[key]
     tab = LiveTab(key, label)
-    client = node_client(node.base_url, timeout=LIVE_TIMEOUT, deadline_s=LIVE_DEADLINE_S,
-                         max_body=LIVE_MAX_BODY)
+    deadline = live_deadline_s()
+    # A silent node trips the read timeout ("timed out after N s"); one that trickles its answer
+    # is cut a second later by the whole-call deadline.
+    client = node_client(node.base_url, timeout=(min(LIVE_CONNECT_S, deadline), deadline),
+                         deadline_s=deadline + 1, max_body=LIVE_MAX_BODY)
     try:
         tab.data = reader(client)
     except FluxClientError as exc:
-        tab.error = str(exc.message)[:300]
-    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
-        tab.error = "its answer is not a usable FluxOS reply"
+        reason = explain(exc)
+        tab.error, tab.error_detail = reason.short, reason.detail
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        tab.error = "not a usable FluxOS answer"
+        tab.error_detail = f"{type(exc).__name__}: {exc}"[:500]
     return tab

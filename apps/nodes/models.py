@@ -88,7 +88,8 @@ class NodeSnapshot(models.Model):
     node = models.OneToOneField(Node, on_delete=models.CASCADE, primary_key=True, related_name="snapshot")
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
     state = models.CharField(max_length=16, choices=NodeState.choices, default=NodeState.UNKNOWN, db_index=True)
-    reason = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=300, blank=True)  # short, for people
+    reason_detail = models.CharField(max_length=500, blank=True)  # technical detail of the failure
     version = models.CharField(max_length=32, blank=True)
     tier = models.CharField(max_length=16, blank=True)
     flux_status = models.CharField(max_length=32, blank=True)
@@ -100,6 +101,10 @@ class NodeSnapshot(models.Model):
     arcane = models.BooleanField(null=True)
     apps_running = models.IntegerField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)  # compact extras for the node page
+    # What the node said the last time it answered (version, tier, arcane, apps_running, zelid,
+    # apps), kept while it is silent so its page can show them "as of" last_seen. The columns
+    # above are the last sweep's alone (empty for a silent node), as metrics and app sync expect.
+    last_known = models.JSONField(default=dict, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     changed_at = models.DateTimeField(default=timezone.now)
@@ -127,6 +132,27 @@ class NodeSnapshot(models.Model):
     def answered(self) -> bool:
         return NodeState.answered(self.state)
 
+    @property
+    def as_of(self):
+        """When the facts shown for a silent node were last true (its last answer), else None."""
+        if NodeState.failed(self.state) and self.last_seen and self.last_known:
+            return self.last_seen
+        return None
+
+    @property
+    def facts(self) -> dict:
+        """Tier, version, ArcaneOS, apps and owner to show: the last sweep's, or for a silent node
+        the last-known ones (see as_of)."""
+        if self.as_of is not None:
+            known = self.last_known
+            return {"version": known.get("version") or "", "tier": known.get("tier") or "",
+                    "arcane": known.get("arcane"), "apps_running": known.get("apps_running"),
+                    "zelid": known.get("zelid"), "apps": known.get("apps") or []}
+        detail = self.detail or {}
+        return {"version": self.version, "tier": self.tier, "arcane": self.arcane,
+                "apps_running": self.apps_running, "zelid": detail.get("zelid"),
+                "apps": detail.get("apps") or []}
+
 
 class StatusChange(models.Model):
     """A transition of a node's state; history and uptime are computed from these rows only."""
@@ -136,6 +162,7 @@ class StatusChange(models.Model):
     old_state = models.CharField(max_length=16, choices=NodeState.choices)
     new_state = models.CharField(max_length=16, choices=NodeState.choices)
     reason = models.CharField(max_length=300, blank=True)
+    reason_detail = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -244,6 +271,7 @@ class AlertDelivery(models.Model):
                             related_name="alert_deliveries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     message = models.CharField(max_length=500)
+    detail = models.CharField(max_length=500, blank=True)  # the technical detail of a failure
     muted = models.BooleanField(default=False)
     channels = models.JSONField(default=dict)  # {"email": "sent"|error, "webhook": "sent"|error}
     created_at = models.DateTimeField(default=timezone.now)

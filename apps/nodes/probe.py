@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 from apps.nodes.models import CONFIRMATION_BLOCKS, MAX_COLUMN_INT, NodeState
 from fluxpanel.fluxos.client import (
-    BadResponse,
     FluxClientError,
-    FluxError,
     NodeClient,
     NodeTimeout,
     NodeUnreachable,
+    reasons,
 )
+from fluxpanel.fluxos.client.reasons import explain
 from fluxpanel.netguard import PeerError
 
 # The daemon counts as synced when fewer than this many blocks behind (FluxOS's own dashboard rule).
@@ -40,7 +40,8 @@ class Probe:
     """What one sweep learned about one node."""
 
     state: str
-    reason: str = ""
+    reason: str = ""  # short, for people (fluxpanel.fluxos.client.reasons)
+    reason_detail: str = ""  # technical, one click away on the pages
     version: str = ""
     tier: str = ""
     flux_status: str = ""
@@ -60,26 +61,27 @@ def probe_node(client: NodeClient) -> Probe:
     """Ask one node for /flux/info and interpret it; every failure becomes a precise reason."""
     try:
         info = client.info()
-    except NodeTimeout as exc:  # the client says which bound it hit (connect, read, whole answer)
-        text = exc.message[:1].upper() + exc.message[1:]
-        return Probe("down", f"{text} ({exc.phase} timeout)"[:300])
-    except NodeUnreachable as exc:
-        return Probe("down", f"Unreachable: {exc.message}"[:300])
-    except BadResponse as exc:
-        status = f"HTTP {exc.http_status}: " if exc.http_status else ""
-        return Probe("error", f"Bad response: {status}{exc.message}"[:300])
-    except FluxError as exc:
-        return Probe("error", f"FluxOS error: {exc.message}"[:300])
-    except PeerError as exc:  # too large or too slow (netguard.read_capped)
-        return Probe("error", f"Bad response: {exc}"[:300])
-    except FluxClientError as exc:
-        return Probe("error", f"Bad response: {exc.message}"[:300])
+    except (FluxClientError, PeerError) as exc:  # refused, reset, DNS, TLS, timeout, HTTP, garbage…
+        return failed(exc)
     try:
         return interpret_info(info)
     except Garbage as exc:
-        return Probe("error", f"Garbage in /flux/info: {exc}"[:300])
+        return garbage_probe(str(exc))
     except (AttributeError, KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
-        return Probe("error", f"Unexpected /flux/info shape: {type(exc).__name__} {exc}"[:300])
+        return garbage_probe(f"unexpected /flux/info shape: {type(exc).__name__} {exc}")
+
+
+def failed(exc: BaseException) -> Probe:
+    """The probe of a node whose call failed: down when nothing usable came back at all (no
+    connection, timeout), error when something answered that is not FluxOS's reply."""
+    reason = explain(exc)
+    state = NodeState.DOWN if isinstance(exc, (NodeTimeout, NodeUnreachable)) else NodeState.ERROR
+    return Probe(state, reason.short, reason_detail=reason.detail)
+
+
+def garbage_probe(detail: str) -> Probe:
+    reason = reasons.garbage("/flux/info", detail)
+    return Probe(NodeState.ERROR, reason.short, reason_detail=reason.detail)
 
 
 def interpret_info(info: dict) -> Probe:

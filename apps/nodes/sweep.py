@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.nodes.clients import node_client
 from apps.nodes.models import Node, NodeSnapshot, NodeState, StatusChange, Sweep
 from apps.nodes.probe import Probe, maintenance_blocks, network_height, probe_node
+from fluxpanel.fluxos.client import reasons
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,9 @@ log = logging.getLogger(__name__)
 sweep_finished = Signal()
 
 SNAPSHOT_FIELDS = [
-    "team", "state", "reason", "version", "tier", "flux_status", "height", "height_lag",
+    "team", "state", "reason", "reason_detail", "version", "tier", "flux_status", "height", "height_lag",
     "last_confirmed_height", "maintenance_blocks", "benchmark_status", "arcane", "apps_running",
-    "detail", "checked_at", "last_seen", "changed_at",
+    "detail", "last_known", "checked_at", "last_seen", "changed_at",
 ]
 HEARTBEAT_EVERY_S = 2.0
 # Slack on top of the sweep's computed limit (thread start-up, the odd slow DNS answer).
@@ -109,7 +110,8 @@ def _probe_one(pk: int, base_url: str, options: dict) -> Probe:
         return probe_node(node_client(base_url, **options))
     except Exception as exc:  # a bug or a surprise in one probe must not lose the whole sweep
         log.exception("probe of node %s crashed", pk)
-        return Probe(NodeState.ERROR, f"Panel error while probing: {type(exc).__name__}")
+        return Probe(NodeState.ERROR, "panel error while asking the node",
+                     reason_detail=f"{type(exc).__name__}: {exc}"[:500])
 
 
 def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int) -> dict[int, Probe]:
@@ -139,9 +141,9 @@ def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int) -> d
             if time.monotonic() - last_beat >= HEARTBEAT_EVERY_S:
                 last_beat = time.monotonic()
                 Sweep.objects.filter(pk=sweep.pk).update(heartbeat_at=timezone.now(), done=len(results))
+        gave_up = reasons.gave_up(limit_s)
         for future in pending:
-            results[futures[future]] = Probe(
-                NodeState.DOWN, f"No complete answer within the sweep's limit of {limit_s:g} s")
+            results[futures[future]] = Probe(NodeState.DOWN, gave_up.short, reason_detail=gave_up.detail)
         if pending:
             log.warning("sweep %s gave up on %d node(s) after %g s", sweep.pk, len(pending), limit_s)
     finally:
@@ -181,27 +183,39 @@ def write_results(team_id: int, probes: dict[int, Probe], *, sweep: Sweep | None
             height_lag = max(0, fleet_height - probe.height) if fleet_height and probe.height else None
             snapshots.append(NodeSnapshot(
                 node_id=pk, team_id=team_id, state=probe.state, reason=probe.reason[:300],
-                version=probe.version, tier=probe.tier, flux_status=probe.flux_status,
+                reason_detail=probe.reason_detail[:500], version=probe.version, tier=probe.tier, flux_status=probe.flux_status,
                 height=probe.height, height_lag=height_lag,
                 last_confirmed_height=probe.last_confirmed_height,
                 maintenance_blocks=maintenance_blocks(fleet_height or probe.height, probe.last_confirmed_height),
                 benchmark_status=probe.benchmark_status, arcane=probe.arcane,
                 apps_running=probe.apps_running, detail=probe.detail, checked_at=now,
+                last_known=last_known(probe) if probe.answered else {},
                 last_seen=now if probe.answered else old_seen,
                 changed_at=now,
             ))
             if old_state != probe.state:
                 changes.append(StatusChange(
                     node_id=pk, team_id=team_id, old_state=old_state, new_state=probe.state,
-                    reason=probe.reason[:300], at=now,
+                    reason=probe.reason[:300], reason_detail=probe.reason_detail[:500], at=now,
                 ))
-        # changed_at must keep its old value for unchanged nodes: upsert it only for the changed ones.
+        # changed_at must keep its old value for unchanged nodes: upsert it only for the changed
+        # ones; a node without an answer keeps its last-known facts (not in its update fields).
         changed_ids = {c.node_id for c in changes}
-        _upsert([s for s in snapshots if s.node_id not in changed_ids],
-                [f for f in SNAPSHOT_FIELDS if f != "changed_at"])
-        _upsert([s for s in snapshots if s.node_id in changed_ids], SNAPSHOT_FIELDS)
+        for changed in (False, True):
+            for answered in (False, True):
+                fields = [f for f in SNAPSHOT_FIELDS if (changed or f != "changed_at")
+                          and (answered or f != "last_known")]
+                _upsert([s for s in snapshots if (s.node_id in changed_ids) == changed
+                         and NodeState.answered(s.state) == answered], fields)
         StatusChange.objects.bulk_create(changes, batch_size=500)
     return sorted(changed_ids)
+
+
+def last_known(probe: Probe) -> dict:
+    """The facts a silent node keeps showing (as of its last answer): tier, version, owner, apps."""
+    return {"version": probe.version, "tier": probe.tier, "arcane": probe.arcane,
+            "apps_running": probe.apps_running, "zelid": probe.detail.get("zelid"),
+            "apps": probe.detail.get("apps") or []}
 
 
 def _upsert(rows: list[NodeSnapshot], fields: list[str]) -> None:

@@ -17,7 +17,16 @@ from apps.accounts.access import team_object_or_404, team_view
 from apps.accounts.models import Role
 from apps.nodes import actions, live
 from apps.nodes.addresses import normalise_address
-from apps.nodes.fleet import FleetQuery, fleet_fingerprint, fleet_page, state_counts
+from apps.nodes.fleet import (
+    FleetQuery,
+    alert_glance,
+    filtered,
+    fleet_fingerprint,
+    fleet_page,
+    row_marks,
+    shown_counts,
+    state_counts,
+)
 from apps.nodes.forms import (
     AlertRuleForm,
     ClaimForm,
@@ -27,7 +36,6 @@ from apps.nodes.forms import (
     OwnerImportForm,
     RegisterForm,
 )
-from apps.nodes.history import uptime
 from apps.nodes.models import (
     AlertDelivery,
     AlertRule,
@@ -37,6 +45,7 @@ from apps.nodes.models import (
     NodeState,
     SweepSettings,
 )
+from apps.nodes.timeline import node_timeline
 from fluxpanel.fluxos.client import FluxClientError
 from fluxpanel.htmx import unchanged
 
@@ -48,10 +57,17 @@ COLUMNS = [("name", "Name"), (None, "Address"), ("tier", "Tier"), ("state", "Sta
 
 def _fleet_context(request, counts, fingerprint):
     query = FleetQuery.from_request(request.GET)
+    shown = shown_counts(request.team, query, counts)
+    page = fleet_page(request.team, query, shown)
+    glance = alert_glance(request.team)
     return {
         "query": query,
-        "page": fleet_page(request.team, query, counts),
-        "counts": counts,
+        "page": page,
+        "counts": shown,
+        "team_total": counts["total"],
+        "filtered": filtered(query),
+        "glance": glance,
+        "marks": row_marks(page, glance),
         "fingerprint": fingerprint,
         "states": NodeState.choices,
         "columns": COLUMNS,
@@ -149,7 +165,9 @@ def _detail_context(request, node, *, labels_form=None, tab=None) -> dict:
     return {
         "node": node, "snapshot": snapshot, "claim": claim,
         "changes": node.status_changes.all()[:50],
-        "uptime": uptime(node),
+        "timeline": node_timeline(node, checked_at=snapshot.checked_at if snapshot else None),
+        # A node that stopped answering keeps what it last said, shown "as of" its last answer.
+        "as_of": snapshot.as_of if snapshot else None, "facts": snapshot.facts if snapshot else {},
         "deliveries": AlertDelivery.objects.filter(node=node).select_related("rule")[:20],
         "labels_form": labels_form or NodeLabelsForm(initial={
             "name": node.name, "group": node.group_id, "provider": node.provider,
@@ -158,7 +176,8 @@ def _detail_context(request, node, *, labels_form=None, tab=None) -> dict:
         "is_manager": request.membership.can(Role.MANAGER),
         "is_operator": request.membership.can(Role.OPERATOR),
         "live_sections": [(key, label) for key, (label, _) in live.SECTIONS.items()],
-        "tab": tab, "default_section": live.DEFAULT_SECTION,
+        "tab": tab, "default_section": live.DEFAULT_SECTION, "live_wait": live.live_wait_s(),
+        "current_section": tab.key if tab else live.DEFAULT_SECTION,
     }
 
 
@@ -177,7 +196,7 @@ def node_detail(request, pk):
             raise Http404("No such tab.")
         tab = live.read_tab(node, section)
         if request.htmx:
-            return render(request, "nodes/_live.html", {"tab": tab, "node": node})
+            return render(request, "nodes/_live.html", {"tab": tab, "node": node, "live_wait": live.live_wait_s()})
     return render(request, "nodes/detail.html", _detail_context(request, node, tab=tab))
 
 

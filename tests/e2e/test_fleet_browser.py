@@ -40,7 +40,7 @@ def test_it_fleet_page_shows_a_node_going_down_live(personas, page, sign_in, liv
     # No reload: the htmx poll brings the change.
     expect(row.locator("[data-state]")).to_have_attribute("data-state", "down", timeout=10_000)
     expect(page.locator('[data-count="down"]')).to_have_text("1")
-    expect(row).to_contain_text("Unreachable")
+    expect(row).to_contain_text("connection reset")
 
 
 def test_it_node_page_tabs_load_in_place(personas, page, sign_in, live_server, fleet, settings):

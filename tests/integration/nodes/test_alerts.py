@@ -60,7 +60,8 @@ def test_it_one_alert_per_change_and_one_recovery(alerting, receiver):
     content_type, first = receiver.payloads[0]
     assert content_type == "application/json"
     assert first["rule"] == "node_down" and first["node"] == nodes[3].name
-    assert "Unreachable" in first["message"]
+    assert first["message"].endswith(": connection reset")  # the short reason, no Python text
+    assert "ConnectionResetError" in first["detail"]  # the technical detail rides along
     assert [m.subject for m in mail.outbox] == [
         f"[fluxpanel] {fired[0].message}", f"[fluxpanel] {resolved[0].message}"]
     assert AlertDelivery.objects.get(kind="firing").channels == {"email": "sent", "webhook": "sent"}

@@ -44,22 +44,24 @@ def test_it_healthy_fleet_is_confirmed(team_fleet):
     assert StatusChange.objects.filter(node=nodes[0], old_state="unknown", new_state="confirmed").count() == 1
 
 
-@pytest.mark.parametrize("fault,state,reason", [
-    ("down", "down", "Unreachable"),
-    ("hang", "down", "read timeout"),
-    ("http500", "error", "HTTP 500"),
-    ("malformed", "error", "Bad response"),
-    ("dos", "dos", "DOS"),
-    ("huge", "error", "larger than 2 MiB"),  # a 300 MB answer: refused at the probe's body cap
-    ("drip", "down", "read timeout"),  # one byte at a time: ends at a bound, never runs on
+@pytest.mark.parametrize("fault,state,reason,detail", [
+    ("down", "down", "connection reset", "ConnectionResetError"),
+    ("hang", "down", "timed out after ", "NodeTimeout: no answer within"),
+    ("http500", "error", "answered HTTP 500", "BadResponse: HTTP 500 answer"),
+    ("malformed", "error", "not a FluxOS answer", "not JSON"),
+    ("dos", "dos", "DOS", ""),
+    ("huge", "error", "answer too large (over 2 MiB)", "larger than 2 MiB"),  # refused at the body cap
+    ("drip", "down", "answer stalled", "NodeTimeout: answer stalled"),  # ends at a bound
 ])
-def test_it_each_fault_gets_a_precise_reason(team_fleet, fault, state, reason):
+def test_it_each_fault_gets_a_precise_reason(team_fleet, fault, state, reason, detail):
     team, nodes, fleet = team_fleet
     fleet.inject(2, fault)
     run_sweep(team.pk)
     snap = snapshot(nodes[2])
     assert snap.state == state
-    assert reason in snap.reason
+    assert reason in snap.reason, snap.reason
+    assert detail in snap.reason_detail, snap.reason_detail
+    assert "Error(" not in snap.reason and "(" not in snap.reason.replace("(over", "")
     assert snapshot(nodes[3]).state == "confirmed"  # the others are not affected
 
 

@@ -461,6 +461,7 @@ def _fail(sync: AppSync, team_id: int, reason: str) -> AppSync:
 def _run(sync: AppSync, team_id: int) -> AppSync:
     from apps.accounts.models import Team
 
+    started = time.monotonic()
     team = Team.objects.get(pk=team_id)
     owners = team_owner_addresses(team)
     existing = {row["name_key"]: row for row in TeamApp.objects.filter(team_id=team_id).values(*EXISTING_FIELDS)}
@@ -508,12 +509,19 @@ def _run(sync: AppSync, team_id: int) -> AppSync:
         else:
             to_ask.append(location)
     prepared: dict[str, tuple] = {}
-    answers.update(check_nodes(sync, to_ask,
-                               while_waiting=lambda: prepared.update(prepare_specs(network, existing))))
+    pricing_s = [0.0]
+
+    def prepare_while_waiting():
+        begun = time.monotonic()
+        prepared.update(prepare_specs(network, existing))
+        pricing_s[0] = time.monotonic() - begun
+
+    answers.update(check_nodes(sync, to_ask, while_waiting=prepare_while_waiting))
     checked = time.monotonic()
     changed = write_results(sync, team_id, network, existing, nodes, answers, prepared)
-    log.info("app sync %s: %d apps, %d nodes asked; source %.2f s, nodes and prices %.2f s, writes %.2f s",
-             sync.pk, len(prepared), len(to_ask), asked - began, checked - asked, time.monotonic() - checked)
+    log.info("app sync %s: %d apps, %d nodes asked; setup %.2f s, source %.2f s, nodes and prices %.2f s "
+             "(specs and prices %.2f s of it), writes %.2f s", sync.pk, len(prepared), len(to_ask),
+             began - started, asked - began, checked - asked, pricing_s[0], time.monotonic() - checked)
     if changed is None:
         sync.refresh_from_db()
         return sync

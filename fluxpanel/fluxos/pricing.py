@@ -130,13 +130,18 @@ def app_price_per_month(spec: Any, height: int, table: PriceTable | Sequence[dic
     Returns a float, or the string FluxOS returns (e.g. "0.99") when the minUSDPrice floor applies.
     """
     row = _as_table(table, PriceTable.flux_default).row_for_height(height)
-    price = price_per_month(format_spec(spec), height, row)
+    price = _price_per_month_js(format_spec(spec), height, row)
     return price if isinstance(price, str) else float(price)
 
 
 def price_per_month(spec: dict, height: Any, row: dict) -> float | str:
     """appPricePerMonth on a spec as given (FluxOS prices stored records without re-formatting)."""
-    spec = to_js_value(spec)
+    return _price_per_month_js(to_js_value(spec), height, row)
+
+
+def _price_per_month_js(spec: dict, height: Any, row: dict) -> float | str:
+    """price_per_month of a spec already in the JS value model (the formatter's output, or a
+    to_js_value result): the deep conversion is what pricing spends most of its time on."""
     if js_le(get(spec, "version"), 3):
         return _legacy_price(spec, height, row)
     return _compose_price(spec, height, row)
@@ -304,17 +309,23 @@ def flux_onchain_price_text(
     spec: Any, height: int, existing_app: dict | None = None, table: PriceTable | Sequence[dict] | None = None
 ) -> str:
     """getAppFluxOnChainPrice: the FLUX amount as FluxOS's 2-decimal string (e.g. "0.20")."""
-    table = _as_table(table, PriceTable.flux_default)
-    row = table.row_for_height(height)
+    row = _as_table(table, PriceTable.flux_default).row_for_height(height)
     formatted = format_spec(spec)
+    existing = to_js_value(existing_app) if existing_app else None
+    return _flux_onchain_price_text(formatted, height, existing, row)
+
+
+def _flux_onchain_price_text(formatted: dict, height: int, existing: Any, row: dict) -> str:
+    """flux_onchain_price_text of the formatter's output and an existing app already in the JS
+    value model. FluxOS formats the spec again here; formatting its own output changes nothing
+    (tests/unit/fluxos/test_price_paths.py holds that for every spec vector), so it is skipped."""
     month = default_expire(height)
-    price = _f(price_per_month(formatted, height, row))
+    price = _f(_price_per_month_js(formatted, height, row))
     price *= _f(_or(get(formatted, "expire"), month)) / month
     price = _ceil2(price)
-    existing = to_js_value(existing_app) if existing_app else None
     if existing:
         previous_expire = _previous_expire(existing, height)
-        previous = _f(price_per_month(existing, height, row))  # old spec, current height and table
+        previous = _f(_price_per_month_js(existing, height, row))  # old spec, current height and table
         previous *= previous_expire / default_expire(get(existing, "height"))
         previous = _ceil2(previous)
         share_left = (previous_expire - _elapsed_blocks(height, get(existing, "height"))) / previous_expire
@@ -345,7 +356,7 @@ def consensus_min_price(
     """The least FLUX nodes accept for the message: no discounts, 10% off for updates, >= minPrice."""
     row = _as_table(table, PriceTable.flux_default).row_for_height(height)
     formatted = format_spec(spec)
-    price = _f(price_per_month(formatted, height, row))
+    price = _f(_price_per_month_js(formatted, height, row))
     price = _ceil2(price * _f(_or(get(formatted, "expire"), default_expire(height))) / default_expire(height))
     if existing_app:
         existing = to_js_value(existing_app)
@@ -353,7 +364,7 @@ def consensus_min_price(
         previous_row = _as_table(table, PriceTable.flux_default).row_for_height(previous_height)
         previous_default = default_expire(previous_height)
         previous_expire = _f(_or(get(existing, "expire"), previous_default))
-        previous = _ceil2(_f(price_per_month(existing, previous_height, previous_row)) * previous_expire / previous_default)
+        previous = _ceil2(_f(_price_per_month_js(existing, previous_height, previous_row)) * previous_expire / previous_default)
         share_left = (previous_expire - (_f(height) - _f(previous_height))) / previous_expire
         price = (price - share_left * previous) * 0.9 if share_left > 0 else price * 0.9
         price = _ceil2(price)
@@ -428,11 +439,11 @@ def _fiat_and_flux_price(
     row = _as_table(usd_table, PriceTable.usd_default).row_for_height(height)
     month = default_expire(height)
     expire_in = _f(_or(get(formatted, "expire"), month))
-    price: Any = to_fixed(_f(price_per_month(formatted, height, row)) * (expire_in / month), 2)
+    price: Any = to_fixed(_f(_price_per_month_js(formatted, height, row)) * (expire_in / month), 2)
     if existing:
         # The fiat path (unlike the FLUX one) stretches a pre-PON subscription that ran past the fork.
         previous_expire = _stretch_across_pon(get(existing, "height"), _previous_expire(existing, height))
-        previous = _f(price_per_month(existing, height, row)) * (previous_expire / default_expire(get(existing, "height")))
+        previous = _f(_price_per_month_js(existing, height, row)) * (previous_expire / default_expire(get(existing, "height")))
         previous_text = to_fixed(previous, 2)
         share_left = (previous_expire - _elapsed_blocks(height, get(existing, "height"))) / previous_expire
         if share_left > 0:
@@ -464,7 +475,8 @@ def _fiat_and_flux_price(
     if rate is None:
         rate = fluxconfig.FLUX_USD_RATE_FALLBACK  # what FluxOS uses when no rate service answers
     flux_from_usd = _f(js_div(price, rate)) * _f(row.get("fluxmultiplier", 1))
-    chain = _f(flux_onchain_price_text(formatted, height, existing, flux_table))
+    flux_row = _as_table(flux_table, PriceTable.flux_default).row_for_height(height)
+    chain = _f(_flux_onchain_price_text(formatted, height, existing, flux_row))
     if chain > flux_from_usd:
         return {"usd": js_number(_f(price)), "flux": js_number(_f(to_fixed(chain, 2))),
                 "fluxDiscount": "Not possible to define discount"}

@@ -64,7 +64,7 @@ APP_FIELDS = [
     "changed_at",
 ]
 INSTANCE_FIELDS = ["team", "node", "broadcast_at", "expire_at", "running_since", "state", "reason",
-                   "country", "checked_at"]
+                   "country", "region", "checked_at"]
 EXISTING_FIELDS = ["pk", "name", "name_key", "origin", "status", "instances_running", "owner", "spec",
                    "message_height", "message_hash", "expire", "expiry_height", "expires_at", "instances_wanted",
                    "reason", "stale", "price_key", "monthly_usd", "renewal_usd", "renewal_flux"]
@@ -354,6 +354,12 @@ def check_nodes(sync: AppSync, locations: list[str], while_waiting=None) -> dict
     return results
 
 
+def _place(node: tuple | None) -> tuple[str, str]:
+    """(country, region) of an instance's node, as the team's last sweep of it geolocated it."""
+    detail = (node[2] or {}) if node else {}
+    return str(detail.get("country") or "")[:80], str(detail.get("region") or "")[:80]
+
+
 def team_node_map(team_id: int) -> dict[str, tuple]:
     """location form → (node pk, snapshot checked_at, snapshot detail) of the team's nodes."""
     nodes = {}
@@ -639,8 +645,7 @@ def write_results(sync, team_id, network: Network, existing, nodes, answers, pre
                 node = None
             instances.append((location, state, reason, node[0] if node else None,
                               _when(loc.get("broadcastedAt")), _when(loc.get("expireAt")),
-                              _when(loc.get("runningSince")),
-                              str((node[2] or {}).get("country") or "")[:80] if node else ""))
+                              _when(loc.get("runningSince")), *_place(node)))
             states.append(state)
         # one row per location (a node listed twice counts once)
         seen_locations, unique = set(), []
@@ -714,22 +719,23 @@ def write_results(sync, team_id, network: Network, existing, nodes, answers, pre
 
         stored = {(row[1], row[2]): row for row in AppInstance.objects.filter(team_id=team_id).values_list(
             "pk", "app_id", "location", "node_id", "broadcast_at", "expire_at", "running_since", "state",
-            "reason", "country")}
+            "reason", "country", "region")}
         instance_rows, same_instances, instance_count = [], [], 0
         keep: set[tuple[int, str]] = set()
         for key, instances in instance_plan.items():
             app_id = ids[key]
-            for location, state, reason, node_id, broadcast, expire_at, since, country in instances:
+            for location, state, reason, node_id, broadcast, expire_at, since, country, region in instances:
                 keep.add((app_id, location))
                 instance_count += 1
                 old = stored.get((app_id, location))
-                if old is not None and old[3:] == (node_id, broadcast, expire_at, since, state, reason[:300], country):
+                if old is not None and old[3:] == (node_id, broadcast, expire_at, since, state, reason[:300], country,
+                                                   region):
                     same_instances.append(old[0])
                     continue
                 instance_rows.append(AppInstance(
                     app_id=app_id, team_id=team_id, location=location, node_id=node_id,
                     broadcast_at=broadcast, expire_at=expire_at, running_since=since, state=state,
-                    reason=reason[:300], country=country, checked_at=now))
+                    reason=reason[:300], country=country, region=region, checked_at=now))
         gone = [row[0] for place, row in stored.items() if place not in keep]
         for start in range(0, len(gone), 500):
             AppInstance.objects.filter(pk__in=gone[start:start + 500]).delete()

@@ -120,6 +120,7 @@ def interpret_info(info: dict) -> Probe:
             "rank": _scalar(node_status.get("rank")),
             "activesince": _scalar(node_status.get("activesince")),
             "country": _scalar(geolocation.get("country")),
+            "region": _scalar(geolocation.get("regionName")),
             "org": _scalar(geolocation.get("org")),
             "connections_out": _scalar(flux.get("numberOfConnectionsOut")),
             "connections_in": _scalar(flux.get("numberOfConnectionsIn")),

@@ -248,3 +248,23 @@ def test_it_a_stale_sweep_is_not_reused(team_apps):
     run_app_sync(team.pk)
     instance = AppInstance.objects.get(app__name=name, location=location)
     assert instance.state == "unreachable" and instance.node_id == node.pk
+
+
+def test_it_places_an_instance_where_the_sweep_geolocated_its_node(team_apps):
+    from apps.nodes.models import Node, NodeSnapshot
+    from apps.nodes.sweep import run_sweep
+
+    team, names, fleet = team_apps
+    name = names[0]
+    index = next(i for i in fleet.app(name).nodes if i != 0)
+    location = fleet.call(lambda: fleet.fleet.identity(index).location)
+    geo = fleet.call(lambda: fleet.fleet.identity(index).geo)
+    assert geo[2] and geo[5]  # the simulated node has a country and a region name
+    address = location if ":" in location else f"{location}:16127"
+    node = Node.objects.create(team=team, name="mine", address=address, base_url=fleet.url(index))
+    NodeSnapshot.objects.create(node=node, team=team)
+    run_sweep(team.pk)  # the probe keeps the node's geolocation (country, regionName)
+    run_app_sync(team.pk)
+    instance = AppInstance.objects.get(app__name=name, location=location)
+    assert (instance.country, instance.region) == (geo[2], geo[5])
+    assert instance.node_id == node.pk

@@ -233,6 +233,8 @@ ALLOW_ANY_NODE_URL = env.get_bool("FLUXPANEL_ALLOW_ANY_NODE_URL", False)
 # App sync: instance checks in parallel (like the sweep), and when a silent sync counts as dead.
 APP_SYNC_CONCURRENCY = env.get_int("APP_SYNC_CONCURRENCY", 100, minimum=1, maximum=1000)
 APP_SYNC_TIMEOUT_SECONDS = env.get_int("APP_SYNC_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+# A sync's source (node or gateway) answers with the network's specs and locations: a few MB.
+APP_SYNC_SOURCE_TIMEOUT_SECONDS = env.get_int("APP_SYNC_SOURCE_TIMEOUT_SECONDS", 20, minimum=1, maximum=300)
 # Builder: the whole register/update call to a node (FluxOS answers in 5–15 s, after broadcasting),
 # how often the payment watcher asks the network, and its per-node read timeout.
 BUILDER_SUBMIT_DEADLINE_S = env.get_int("BUILDER_SUBMIT_DEADLINE_S", 75, minimum=10, maximum=600)

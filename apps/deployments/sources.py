@@ -17,9 +17,12 @@ from fluxpanel.fluxos.client import NodeClient
 from fluxpanel.fluxos.client.addresses import parse_node_address
 
 FALLBACK_NODES = 3
-# Global specs and locations of the whole network are a few MB; give them room, not forever.
-SOURCE_TIMEOUT = (3.0, 20.0)
-SOURCE_DEADLINE_S = 30.0
+
+
+def source_timeout() -> tuple[float, float]:
+    """Global specs and locations of the whole network are a few MB: room, not forever
+    (settings.APP_SYNC_SOURCE_TIMEOUT_SECONDS to read, half as much again for the whole answer)."""
+    return 3.0, float(settings.APP_SYNC_SOURCE_TIMEOUT_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,9 @@ class Source:
     base_url: str
 
     def client(self, **options) -> NodeClient:
-        options.setdefault("timeout", SOURCE_TIMEOUT)
-        options.setdefault("deadline_s", SOURCE_DEADLINE_S)
+        connect, read = source_timeout()
+        options.setdefault("timeout", (connect, read))
+        options.setdefault("deadline_s", read * 1.5)
         return node_client(self.base_url, **options)
 
 

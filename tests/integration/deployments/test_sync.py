@@ -139,6 +139,7 @@ def test_it_a_live_sync_is_not_overlapped(team_apps):
 
 def test_it_the_next_source_is_asked_when_one_fails(team_apps):
     team, names, fleet = team_apps
+    settings.APP_SYNC_SOURCE_TIMEOUT_SECONDS = 2
     AppSyncSettings.objects.filter(team=team).update(gateway_url=fleet.url(1))
     fleet.inject(0, "http500")
     sync = run_app_sync(team.pk)
@@ -268,3 +269,15 @@ def test_it_places_an_instance_where_the_sweep_geolocated_its_node(team_apps):
     instance = AppInstance.objects.get(app__name=name, location=location)
     assert (instance.country, instance.region) == (geo[2], geo[5])
     assert instance.node_id == node.pk
+
+
+def test_it_a_hung_source_costs_one_timeout_and_the_next_source_answers(team_apps, settings):
+    team, names, fleet = team_apps
+    settings.APP_SYNC_SOURCE_TIMEOUT_SECONDS = 2
+    AppSyncSettings.objects.filter(team=team).update(gateway_url=fleet.url(1))
+    fleet.inject(0, "hang")  # the source node accepts the connection and never answers
+    sync = run_app_sync(team.pk)
+    assert sync.status == "done"
+    assert sync.source.startswith("gateway ")
+    assert "timed out" in sync.reason or "no answer" in sync.reason.lower(), sync.reason
+    assert set(TeamApp.objects.filter(team=team).values_list("name", flat=True)) >= set(names)

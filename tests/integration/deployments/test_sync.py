@@ -139,7 +139,6 @@ def test_it_a_live_sync_is_not_overlapped(team_apps):
 
 def test_it_the_next_source_is_asked_when_one_fails(team_apps):
     team, names, fleet = team_apps
-    settings.APP_SYNC_SOURCE_TIMEOUT_SECONDS = 2
     AppSyncSettings.objects.filter(team=team).update(gateway_url=fleet.url(1))
     fleet.inject(0, "http500")
     sync = run_app_sync(team.pk)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from apps.builder.importing import ImportRefused, upgrade_to_v8
 from apps.builder.live_check import DEFAULT_HEIGHT
 from apps.nodes.models import ANSWERED_STATES, BLOCK_SECONDS, NodeSnapshot
+from apps.pricing.tables import PriceContext, price_context
 from fluxpanel.fluxos import fluxconfig, pricing
 from fluxpanel.fluxos.specs import format_spec
 
@@ -178,11 +179,13 @@ def _canonical(spec: Any) -> dict:
         return spec if isinstance(spec, dict) else {}
 
 
-def _price(spec: dict, height: int, existing: dict | None = None) -> dict | None:
+def _price(spec: dict, height: int, tables: PriceContext, existing: dict | None = None) -> dict | None:
+    """FluxOS's price at `height` with the team's price tables (those the Build tab shows)."""
+    kwargs = {"usd_table": tables.usd_table, "flux_table": tables.flux_table}
     try:
-        result = pricing.fiat_and_flux_price(copy.deepcopy(spec), height, None, existing)
+        result = pricing.fiat_and_flux_price(copy.deepcopy(spec), height, None, existing, **kwargs)
         month = pricing.fiat_and_flux_price(dict(copy.deepcopy(spec), expire=pricing.default_expire(height)),
-                                            height, None)
+                                            height, None, **kwargs)
     except Exception:  # noqa: BLE001 - an invalid draft has no price
         return None
     if not isinstance(result, dict) or "error" in result:
@@ -202,17 +205,19 @@ def _draft_diff(draft, now=None) -> dict:
     spec = draft.message_spec if isinstance(draft.message_spec, dict) else draft.spec
     spec = spec if isinstance(spec, dict) else {}
     height = team_height(draft.team_id, draft.app, now)
+    tables = price_context(draft.team)
     expire = spec.get("expire")
     after_height = height + expire if isinstance(expire, int) and not isinstance(expire, bool) else None
     context: dict[str, Any] = {
         "diff_kind": draft.kind, "is_new": draft.kind == draft.Kind.NEW,
         "only_expiry": draft.kind in (draft.Kind.RENEW, draft.Kind.CANCEL),
-        "height": height,
+        "height": height, "price_source": "FluxOS's default price tables" if tables.error
+        else f"the price table of {tables.source_label}",
         "expiry_after": _date_at(height, after_height, now), "expire_after": expire,
     }
     if draft.kind == draft.Kind.NEW or not isinstance(draft.base_spec, dict):
         context["whole_spec"] = json.dumps(_canonical(spec), indent=2, ensure_ascii=False)
-        context["price_after"] = _price(spec, height)
+        context["price_after"] = _price(spec, height, tables)
         return context
     base = draft.base_spec
     try:
@@ -227,8 +232,8 @@ def _draft_diff(draft, now=None) -> dict:
     context.update(
         changes=spec_diff(before_v8, spec), base_version=base.get("version"),
         expire_before=base.get("expire"), expiry_before=_date_at(height, before_height, now),
-        price_before=_price(base, draft.base_height or height),
-        price_after=_price(spec, height, existing),
+        price_before=_price(base, draft.base_height or height, tables),
+        price_after=_price(spec, height, tables, existing),
         expire_only=_expire_only(before_v8, spec))
     return context
 

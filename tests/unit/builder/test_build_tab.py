@@ -1,7 +1,6 @@
 """Build tab: form round trip, FluxOS's errors at their fields, price, component ops, stale saves."""
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -13,8 +12,9 @@ from apps.builder.live_check import DEFAULT_HEIGHT, live_result
 from apps.pricing.tables import PriceContext
 from fluxpanel.fluxos import pricing
 from fluxpanel.fluxos.pricing import PriceTable
+from tests.vectors import load
 
-VECTORS = json.loads(Path("/work/shared/vectors/specs.json").read_text())
+VECTORS = load("specs")
 VALID_V8 = [v for v in VECTORS if v.get("version") == 8 and v.get("expected") == "valid"]
 
 

@@ -3,7 +3,6 @@ after), and the expire arithmetic of update / renew / cancel drafts made from a 
 import copy
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -17,8 +16,9 @@ from apps.deployments.models import TeamApp
 from apps.nodes.models import BLOCK_SECONDS
 from fluxpanel.fluxos import pricing
 from fluxpanel.fluxos.specs import format_spec
+from tests.vectors import load
 
-VECTORS = {v["id"]: v for v in json.loads(Path("/work/shared/vectors/specs.json").read_text())}
+VECTORS = {v["id"]: v for v in load("specs")}
 LIVE = format_spec(VECTORS["v8_valid_three_components"]["spec"])
 HEIGHT = 2_200_000  # the chain now, in these tests (post PON: 88000 blocks a month)
 MONTH = pricing.default_expire(HEIGHT)
@@ -223,3 +223,28 @@ def test_it_survives_absurd_numbers_and_unknown_versions(personas, client_as):
     TeamApp.objects.filter(pk=app.pk).update(spec=dict(app.spec, version=42))
     response = client_as("operator").post(reverse("builder:from_app", args=[app.pk]), {"kind": "update"})
     assert response.status_code == 200 and "Unknown specification version 42" in response.content.decode()
+
+
+def test_it_prices_the_diff_with_the_teams_price_table(personas):
+    from django.core.cache import cache
+
+    from apps.pricing.tables import PriceContext
+    from fluxpanel.fluxos import fluxconfig
+    from fluxpanel.fluxos.pricing import PriceTable
+
+    spec = copy.deepcopy(LIVE)
+    draft = create_draft(membership=operator(personas), spec=spec)
+    # The team's source publishes FLUX prices far above FluxOS's defaults (then FluxOS asks those).
+    dear = [{k: (v * 100 if k in ("cpu", "ram", "hdd", "minPrice") else v) for k, v in row.items()}
+               for row in fluxconfig.FLUX_PRICE_TABLE]
+    tables = PriceContext(HEIGHT, PriceTable.from_rows(dear), PriceTable.usd_default(), "node n1 (1.2.3.4:16127)")
+    cache.set(f"pricing:context:{personas.team.pk}", tables, 60)
+    try:
+        shown = diff.draft_diff(draft)["diff"]
+    finally:
+        cache.delete(f"pricing:context:{personas.team.pk}")
+    expected = pricing.fiat_and_flux_price(spec, shown["height"], None, usd_table=tables.usd_table,
+                                           flux_table=tables.flux_table)
+    assert shown["price_after"]["flux"] == expected["flux"]
+    assert expected["flux"] != pricing.fiat_and_flux_price(spec, shown["height"], None)["flux"]
+    assert shown["price_source"] == "the price table of node n1 (1.2.3.4:16127)"

@@ -1,7 +1,6 @@
 """Import of pasted JSON of every spec version (v1–v8), upgraded to v8 as FluxOS's
 updateToLatestAppSpecifications maps it (its caveats fixed); refusals keep the paste."""
 import json
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -12,8 +11,9 @@ from apps.builder.importing import ImportRefused, import_spec, parse_paste, upgr
 from apps.builder.models import AppDraft
 from fluxpanel.fluxos import pricing
 from fluxpanel.fluxos.specs import check_spec
+from tests.vectors import load
 
-VECTORS = json.loads(Path("/work/shared/vectors/specs.json").read_text())
+VECTORS = load("specs")
 # One valid vector of every version, the richest first (two components for v4, tiers for v7).
 PICKED = ["v1_valid", "v2_valid", "v3_valid", "v4_valid_two_components", "v5_valid", "v6_valid",
           "v7_valid_tiered_component", "v8_valid_three_components"]

@@ -10,9 +10,9 @@ from apps.builder import actions
 from apps.builder.builder_form import MAX_COMPONENTS, apply_op, form_to_spec, spec_to_form
 from apps.builder.live_check import live_result
 from apps.builder.models import AppDraft
+from apps.builder.sign_views import key_holders
 from apps.builder.signing import existing_app, signer_zelid
 from apps.pricing.tables import price_context
-from apps.wallets.signing import team_has_key_holder
 from fluxpanel.params import parse_int
 
 OPS = ("add_component", "remove_component", "move_up", "move_down")
@@ -27,9 +27,9 @@ def _context(request, draft, spec, message=None):
     editable = draft.is_editable and request.membership.can(Role.OPERATOR)
     live = live_result(spec, price_context(request.team), existing_app(draft))
     signer = spec.get("owner") if draft.kind == draft.Kind.NEW else signer_zelid(draft)
-    if isinstance(signer, str) and signer and not team_has_key_holder(request.team, signer):
+    if isinstance(signer, str) and signer and not key_holders(request.team, signer):
         # Said before anything is sent for signing: the request would wait for nobody.
-        live["notices"].append(f"No member of this team has linked {signer}: its key holder must "
+        live["notices"].append(f"No operator of this team has linked {signer}: its key holder must "
                                "link it on the Wallet page before this message can be signed.")
     form = spec_to_form(spec)
     form["errors"] = {key: text for key, text in live["errors"].items() if key and not key.startswith("compose[")}

@@ -36,14 +36,31 @@ def sign_tab(request, draft):
         batch = list(SigningRequest.objects.filter(team=draft.team, batch=signing_request.batch)
                      .exclude(pk=signing_request.pk).order_by("pk"))
     zelid = signing_request.zelid if signing_request else signer_zelid(draft)
+    holders = key_holders(draft.team, zelid)
     return "builder/_tab_sign.html", {
         "signing_request": signing_request, "batch_requests": batch, "signer": zelid,
-        "holders": key_holders(draft.team, zelid),
+        "holders": holders, "send_blocked": _send_blocked(draft, zelid, holders),
         "message_length": len(signing_request.message) if signing_request and signing_request.message else 0,
         "can_send": draft.status in AppDraft.EDITABLE and request.membership.can(Role.OPERATOR),
         **submit_context(request, draft, zelid),
         **diff_context(draft),
     }
+
+
+def _send_blocked(draft, zelid: str, holders) -> str:
+    """Why sending for signing would be refused now ("" when it can go): said on the button."""
+    from apps.builder.live_check import field_errors
+    from apps.pricing.tables import price_context
+
+    if not zelid:
+        return "The spec has no owner yet: set it on the Build tab."
+    if not holders:
+        return "Nobody here can sign it yet: its key holder must link the ZelID on the Wallet page."
+    errors = field_errors(draft.spec if isinstance(draft.spec, dict) else {}, price_context(draft.team).height)
+    if errors:
+        field, text = next(iter(errors.items()))
+        return f"Fix the spec first ({field + ': ' if field else ''}{text})."
+    return ""
 
 
 def submit_context(request, draft, zelid: str) -> dict:

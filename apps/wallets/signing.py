@@ -36,12 +36,6 @@ def is_key_holder(user, zelid: str) -> bool:
     return WalletIdentity.objects.filter(user=user, zelid_key=zelid_key(zelid)).exists()
 
 
-def team_has_key_holder(team, zelid: str) -> bool:
-    """Whether a member of `team` linked `zelid` (so a signing request for it can be signed)."""
-    return bool(zelid) and WalletIdentity.objects.filter(
-        zelid_key=zelid_key(zelid), user__memberships__team=team).exists()
-
-
 def signable(membership: Membership):
     """Open requests of the team that this member can sign (their proven ZelIDs)."""
     return SigningRequest.objects.filter(

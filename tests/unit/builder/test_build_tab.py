@@ -1,6 +1,7 @@
 """Build tab: form round trip, FluxOS's errors at their fields, price, component ops, stale saves."""
 import copy
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -9,6 +10,7 @@ from apps.accounts.models import Membership
 from apps.builder.actions import create_draft
 from apps.builder.builder_form import MAX_COMPONENTS, form_to_spec, spec_to_form
 from apps.builder.live_check import DEFAULT_HEIGHT, live_result
+from apps.builder.models import AppDraft
 from apps.pricing.tables import PriceContext
 from fluxpanel.fluxos import pricing
 from fluxpanel.fluxos.pricing import PriceTable
@@ -130,7 +132,8 @@ def test_it_is_read_only_for_a_viewer(personas, client_as):
     assert client.post(reverse("builder:save", kwargs={"pk": draft.pk}), data).status_code == 403
 
 
-def test_it_warns_when_no_member_can_sign_for_the_owner(personas, client_as):
+def test_it_warns_when_no_operator_can_sign_for_the_owner(personas, client_as):
+    from apps.wallets.models import WalletIdentity
     from tests.sim import keys
     from tests.sim.wallet import link
 
@@ -138,9 +141,11 @@ def test_it_warns_when_no_member_can_sign_for_the_owner(personas, client_as):
     spec["owner"] = keys.OWNERS[0].zelid
     draft = draft_for(personas, spec)
     url = reverse("builder:draft", kwargs={"pk": draft.pk})
-    warning = f"No member of this team has linked {keys.OWNERS[0].zelid}"
+    warning = f"No operator of this team has linked {keys.OWNERS[0].zelid}"
     assert warning in client_as("operator").get(url).content.decode()
-    link(personas.viewer, keys.OWNERS[0])  # any member who holds the key can sign
+    link(personas.viewer, keys.OWNERS[0])  # a viewer holds it, but viewers cannot sign
+    assert warning in client_as("operator").get(url).content.decode()
+    WalletIdentity.objects.filter(user=personas.viewer).update(user=personas.manager)
     assert warning not in client_as("operator").get(url).content.decode()
 
 
@@ -176,3 +181,26 @@ def test_it_checks_a_malformed_draft_without_failing(change, db):
 def test_it_shows_no_date_for_an_expire_out_of_range(expire, db):
     spec = copy.deepcopy(VALID_V8[0]["spec"]) | {"expire": expire}
     assert live_result(spec)["expiry"]["reaches"] is None
+
+
+def test_it_says_why_a_draft_cannot_be_sent_for_signing_yet(personas, client_as):
+    from tests.sim import keys
+    from tests.sim.wallet import link
+
+    spec = copy.deepcopy(VALID_V8[0]["spec"]) | {"owner": "", "instances": 101}
+    draft = draft_for(personas, spec)
+    url = reverse("builder:draft", kwargs={"pk": draft.pk}) + "?tab=sign"
+    operator = client_as("operator")
+
+    def blocked():
+        page = operator.get(url).content.decode()
+        found = re.search(r'data-role="send-blocked">([^<]*)<', page)
+        return found.group(1) if found else ""
+
+    assert blocked() == "The spec has no owner yet: set it on the Build tab."
+    AppDraft.objects.filter(pk=draft.pk).update(spec=spec | {"owner": keys.OWNERS[0].zelid})
+    assert blocked().startswith("Nobody here can sign it yet")
+    link(personas.manager, keys.OWNERS[0])
+    assert blocked() == "Fix the spec first (instances: Maximum number of instances is 100)."
+    AppDraft.objects.filter(pk=draft.pk).update(spec=spec | {"owner": keys.OWNERS[0].zelid, "instances": 3})
+    assert blocked() == ""

@@ -8,5 +8,6 @@ class BuilderConfig(AppConfig):
     name = "apps.builder"
 
     def ready(self):
-        # Registers the signing kinds (app_register, app_update) and the job kinds (submit, watch).
-        from apps.builder import jobs, signing, watch  # noqa: F401
+        # Registers the signing kinds (app_register, app_update) and the job kinds (submit, watch,
+        # test install).
+        from apps.builder import jobs, signing, test_install, watch  # noqa: F401

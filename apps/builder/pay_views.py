@@ -12,11 +12,17 @@ from __future__ import annotations
 from decimal import ROUND_UP, Decimal
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.core.cache import cache
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from apps.accounts.access import team_object_or_404, team_view
+from apps.accounts.models import Role
+from apps.builder import test_install
 from apps.builder.models import AppDraft
 from apps.builder.watch import WARN_BEFORE, payment_deadline
 from fluxpanel.htmx import stop_polling
@@ -27,6 +33,7 @@ INFO_DEADLINE_S = 8.0
 INFO_MAX_BYTES = 256 * 1024  # the price table and port rules: a few kB
 FLUX_VERSIONS = (b"\x1c\xb8", b"\x1c\xbd")  # t1 (P2PKH), t3 (P2SH)
 PAY_STATUSES = (AppDraft.Status.AWAITING_PAYMENT, AppDraft.Status.LIVE)
+TEST_INSTALL_LINES = 200  # the test install's output shown on the tab (the job page has all of it)
 
 
 def is_flux_address(text) -> bool:
@@ -108,7 +115,36 @@ def pay_tab(request, draft):
             uri = zelcore_pay_uri(address, amount, draft.message_hash)
             context.update(pay_uri=uri, qr=payment_qr(uri))
     context.update(status_context(draft))
+    context.update(test_install_context(request, draft))
     return "builder/_tab_pay.html", context
+
+
+def test_install_context(request, draft) -> dict:
+    """The test install part of the Pay tab (a new app awaiting payment only): the node chooser for
+    operators and the latest test install's state and output (the Jobs page's partials)."""
+    if not test_install.offers_test_install(draft):
+        return {"test_install": False}
+    job = test_install.latest_job(draft)
+    context = {"test_install": True, "test_job": job,
+               "test_choices": test_install.node_choices(draft) if request.membership.can(Role.OPERATOR) else []}
+    if job is not None:
+        lines = list(job.lines.order_by("-seq")[:TEST_INSTALL_LINES])[::-1]
+        context.update(test_lines=lines, test_cursor=lines[-1].seq if lines else 0)
+    return context
+
+
+@team_view(Role.OPERATOR)
+@require_POST
+def pay_test_install(request, pk):
+    draft = team_object_or_404(AppDraft, request.team, pk=pk)
+    try:
+        job = test_install.start_test_install(membership=request.membership, draft=draft,
+                                              node_id=request.POST.get("node", ""))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, f"Test install started (job #{job.pk}): its output follows below.")
+    return redirect(reverse("builder:draft", args=[draft.pk]) + "?tab=pay")
 
 
 @team_view()

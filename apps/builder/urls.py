@@ -24,4 +24,6 @@ urlpatterns = [
     path("<id:pk>/submit/retry/", sign_views.draft_submit_retry, name="submit_retry"),
     # Pay tab: the payment watcher's state, polled by htmx (pay_views).
     path("<id:pk>/pay/status/", pay_views.pay_status, name="pay_status"),
+    # Pay tab: FluxOS's test install of a new app's temporary message on a chosen node (pay_views).
+    path("<id:pk>/pay/test-install/", pay_views.pay_test_install, name="test_install"),
 ]

@@ -36,6 +36,7 @@ from tests.sim import fluxnode_lifecycle as lifecycle
 from tests.sim import fluxnode_payments as payments
 from tests.sim import fluxnode_register as register
 from tests.sim import fluxnode_routes as r
+from tests.sim import fluxnode_testinstall as testinstall
 from tests.sim.fluxnode_http import finish
 from tests.sim.fluxnode_node import SimNode
 from tests.sim.fluxnode_world import TEAM_IDS, Chain, make_catalogue, make_identity
@@ -88,6 +89,7 @@ ROUTES = {
     ("apps", "calculateprice"): (register.apps_calculateprice, 0),
     ("apps", "appregister"): (register.apps_submit, 0), ("apps", "appupdate"): (register.apps_submit, 0),
     ("apps", "temporarymessages"): (register.apps_temporarymessages, 5),
+    ("apps", "testappinstall"): (testinstall.apps_testappinstall, 0),
     ("id", "loginphrase"): (r.id_loginphrase, 0), ("id", "emergencyphrase"): (r.id_emergencyphrase, 0),
     ("id", "verifylogin"): (r.id_verifylogin, 0), ("id", "checkprivilege"): (r.id_checkprivilege, 0),
     ("id", "loggedsessions"): (r.id_loggedsessions, 30),

@@ -1,5 +1,6 @@
 """Access matrix of the builder's Pay step (see tests/access.py for the rules): the watcher's
-state, polled by the Pay tab, is for every member of the draft's team."""
+state, polled by the Pay tab, is for every member of the draft's team; starting a test install of
+the message on a node is for operators."""
 import pytest
 
 from apps.accounts.models import Role
@@ -16,6 +17,7 @@ def objects(personas):
 
 CASES = [
     Case("builder:pay_status", "get", Role.VIEWER, lambda o: {"pk": o["draft"]}),
+    Case("builder:test_install", "post", Role.OPERATOR, lambda o: {"pk": o["draft"]}, data={"node": "1"}),
 ]
 
 

@@ -64,6 +64,7 @@ from .streams import (
     JsonObjectStream,
     LogPoll,
     StreamBounds,
+    TestInstallStream,
     TextLineStream,
     parse_log_poll,
 )
@@ -85,7 +86,7 @@ __all__ = [
     "DEFAULT_TIMEOUT", "MAX_HEIGHT", "STREAM_READ_TIMEOUT", "SUBMIT_READ_TIMEOUT",
     "UNAUTHORIZED_MESSAGE", "BadResponse", "ExecStream", "FluxClientError", "FluxError",
     "JsonObjectStream", "LogFollower", "LogPoll", "NodeAddress", "NodeClient", "NodeTimeout",
-    "NodeUnreachable", "StreamBounds", "TextLineStream", "Unauthorized", "component_name",
+    "NodeUnreachable", "StreamBounds", "TestInstallStream", "TextLineStream", "Unauthorized", "component_name",
     "format_zelidauth_header", "parse_envelope", "parse_log_poll", "parse_node_address",
     "parse_upload_progress", "thread_session", "whole_number",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .addresses import component_name
-from .streams import JsonObjectStream
+from .streams import JsonObjectStream, TestInstallStream
 from .transport import message_of
 
 
@@ -52,3 +52,11 @@ class LifecycleMixin:
                            timeout=None) -> JsonObjectStream:
         url = self.path_url("apps", "redeploycomponent", app, component, force)
         return JsonObjectStream(self._stream(url, timeout=timeout), url, self.stream_bounds)
+
+    def test_install(self, message_hash: str, *, timeout=None) -> TestInstallStream:
+        """FluxOS's test install of a temporary message (`/apps/testappinstall/<hash>`, any
+        user-level zelidauth): the node installs the app with minimal resources and removes it
+        again. Iterate for its chunks as they come; FluxError (with FluxOS's text) when the node
+        says it failed, `stream.result` is the final message when it says it finished."""
+        url = self.path_url("apps", "testappinstall", message_hash)
+        return TestInstallStream(self._stream(url, timeout=timeout), url, self.stream_bounds)

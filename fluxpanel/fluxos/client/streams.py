@@ -459,3 +459,89 @@ def parse_log_poll(body, url: str) -> LogPoll:
         truncated=bool(body.get("truncated")),
         raw=body,
     )
+
+
+# appInstaller.testAppInstall: the node's word that a test install worked. Either the install's
+# own final success envelope ("Flux App X successfully installed and launched"; the test app is
+# removed afterwards), or, when the node's architecture is not among the images', a plain progress
+# object whose status says the validation passed and the Docker part was skipped.
+TEST_INSTALL_SKIPPED_PREFIX = "Test installation validation passed."
+MAX_TEST_INSTALL_CHUNK_CHARS = 64 * 1024  # one progress object is well under a kilobyte
+
+
+class TestInstallStream(_NodeStream):
+    """The chunks of `/apps/testappinstall/<hash>`: JSON objects back to back, each yielded as it
+    arrives (progress `{"status": "<text>"}`, Docker pull events, envelopes).
+
+    Unlike a removal, a test install has no non-fatal errors: registerAppLocally writes the error
+    envelope of the step that failed and then *never ends the response* (the test branch skips
+    res.end()), so an error chunk raises FluxError at once instead of waiting for an end that does
+    not come. A warning ("Another application is undergoing installation") ends the stream and
+    raises too. A refusal written before any work (no privilege, a hash FluxOS does not hold: it
+    then answers 401 because only the Flux team may test a permanent app) is one error envelope.
+    `result` is the final message; a stream that ends without one raises BadResponse.
+    """
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    def __init__(self, response: requests.Response, url: str,
+                 bounds: StreamBounds = DEFAULT_BOUNDS):
+        self.response = response
+        self.url = url
+        self.bounds = bounds
+        self.messages: list[dict] = []
+        self.result: str | None = None
+
+    def __iter__(self) -> Iterator[dict]:
+        splitter = _ValueSplitter()
+        stall = _Stall(self.url, self.bounds.stall_s)
+        try:
+            for text in iter_text(self.response, self.url, self.bounds):
+                try:
+                    pieces = splitter.feed(text)
+                except ValueError as exc:
+                    raise BadResponse(str(exc), url=self.url) from exc
+                for piece in pieces:
+                    obj = self._accept(piece)
+                    yield obj
+                    if self.result is not None:
+                        return
+                pending = splitter.buffer
+                if pending[:1] not in ("", "{"):
+                    raise BadResponse("not FluxOS's streamed JSON", url=self.url, body=pending[:200])
+                if len(pending) > MAX_TEST_INSTALL_CHUNK_CHARS:
+                    raise BadResponse("stream message too large", url=self.url)
+                stall.check(bool(pending.strip()))
+            if splitter.buffer.strip():
+                raise BadResponse("stream ended inside a JSON value", url=self.url,
+                                  body=splitter.buffer[:200])
+            raise BadResponse("the node ended the test install without saying it finished",
+                              url=self.url, http_status=self.response.status_code)
+        finally:
+            self.response.close()
+
+    def _accept(self, piece: str) -> dict:
+        if len(piece) > MAX_TEST_INSTALL_CHUNK_CHARS:
+            raise BadResponse("stream message too large", url=self.url)
+        try:
+            obj = json.loads(piece)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise BadResponse(f"bad JSON in stream: {exc}", url=self.url, body=piece) from exc
+        status = obj.get("status") if isinstance(obj, dict) else None
+        if not isinstance(status, str):
+            raise BadResponse("a stream message without a status", url=self.url, body=piece)
+        if status == "error":
+            raise error_from_envelope(obj, self.url)
+        if status == "warning":
+            raise FluxError(_text(obj.get("data"))[:2000], url=self.url, name="warning",
+                            data=obj.get("data"))
+        self.messages.append(obj)
+        if status == "success":
+            self.result = _text(obj.get("data"))[:2000]
+        elif status.startswith(TEST_INSTALL_SKIPPED_PREFIX):
+            self.result = status[:2000]
+        return obj
+
+    @property
+    def succeeded(self) -> bool:
+        return self.result is not None

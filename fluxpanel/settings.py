@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.deployments",
     "apps.pricing",
     "apps.builder",
+    "apps.operations",
     "apps.worldstate",
     "apps.wallets",
 ]

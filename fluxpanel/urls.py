@@ -23,6 +23,7 @@ urlpatterns = [
     path("apps/", include("apps.deployments.urls")),
     path("pricing/", include("apps.pricing.urls")),
     path("drafts/", include("apps.builder.urls")),
+    path("operate/", include("apps.operations.urls")),
     path("worldstate/", include("apps.worldstate.urls")),
     path("jobs/", include("apps.jobs.urls")),
     path("wallet/", include("apps.wallets.urls")),

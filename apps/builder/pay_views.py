@@ -45,16 +45,30 @@ def is_flux_address(text) -> bool:
     return payload is not None and len(payload) == 22 and payload[:2] in FLUX_VERSIONS
 
 
+def fluxos_deployment_address(height: int) -> str:
+    """The address FluxOS's own config sends app payments to at `height`."""
+    from fluxpanel.fluxos.fluxconfig import DEPLOYMENT_ADDRESSES
+
+    return [row["address"] for row in DEPLOYMENT_ADDRESSES if row["height"] <= height][-1]
+
+
 def deployment_address(team) -> tuple[str, str]:
-    """(address, "") from the first source that answers a valid one, or ("", why not)."""
+    """(address, "") from the team's sources, or ("", why not).
+
+    Money goes to this address, so a node's word alone is not enough: the answer must be the
+    address FluxOS's config has for the height, or (FluxOS moved to a new address since) two
+    sources must answer the same one. A node answering another address is named in the reason.
+    """
     from apps.deployments.sources import team_sources
+    from apps.pricing.tables import price_context
     from fluxpanel.fluxos.client import FluxClientError
 
     key = f"builder:deployment-address:{team.pk}"
     cached = cache.get(key)
     if cached:
         return cached, ""
-    reasons = []
+    expected = fluxos_deployment_address(price_context(team).height)
+    reasons, unknown = [], {}
     for source in team_sources(team):
         client = source.client(timeout=INFO_TIMEOUT, deadline_s=INFO_DEADLINE_S, max_body=INFO_MAX_BYTES)
         try:
@@ -63,10 +77,15 @@ def deployment_address(team) -> tuple[str, str]:
             reasons.append(f"{source.label}: {exc.message[:200]}")
             continue
         address = info.get("address") if isinstance(info, dict) else None
-        if is_flux_address(address):
+        if not is_flux_address(address):
+            reasons.append(f"{source.label}: its deployment address is not a Flux address")
+        elif address == expected or address in unknown:
             cache.set(key, address, ADDRESS_CACHE_S)
             return address, ""
-        reasons.append(f"{source.label}: its deployment address is not a Flux address")
+        else:
+            unknown[address] = source.label
+            reasons.append(f"{source.label}: it answered {address}, not FluxOS's {expected}, and no "
+                           "other source confirms it")
     if not reasons:
         return "", "No source to ask: register a confirmed node or set a gateway URL."
     return "", "No valid deployment address: " + "; ".join(reasons)

@@ -97,6 +97,14 @@ FLUX_SPECIFICS = {
 LOCKED_SYSTEM_RESOURCES = {"cpu": 10, "ram": 2000, "hdd": 60, "extrahdd": 20}
 
 # --- identities ----------------------------------------------------------------------------------
+# Where app payments go (config fluxapps.address, then addressMultisig from multisigAddressChange;
+# deploymentInfoService answers the one in force as `address`).
+DEPLOYMENT_ADDRESSES: tuple[dict, ...] = (
+    {"height": 0, "address": "t1LUs6quf7TB2zVZmexqPQdnqmrFMGZGjV6"},
+    {"height": 1300000, "address": "t3aGJvdtd8NR6GrnqnRuVEzH6MbrXuJFLUX"},
+    {"height": 1670000, "address": "t3NryfAQLGeFs9jEoeqsxmBN2QLRaRKFLUX"},
+)
+
 TEAM_SUPPORT_ADDRESSES: tuple[dict, ...] = (
     {"height": 1851659, "address": "16iJqiVbHptCx87q6XQwNpKdgEZnFtKcyP"},
 )

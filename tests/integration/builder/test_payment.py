@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import AuditEntry, Membership
-from apps.builder import watch
+from apps.builder import pay_views, watch
 from apps.builder.actions import create_draft
 from apps.builder.models import AppDraft, DraftEvent
 from apps.builder.watch import start_watch
@@ -299,3 +299,26 @@ def test_it_the_simulated_payment_route_refuses_unknown_hashes(fleet):
     with pytest.raises(urllib.error.HTTPError) as bad:
         sim_post(fleet, "payments", {"hash": "nothex"})
     assert bad.value.code == 400
+
+
+def foreign_flux_address() -> str:
+    """A well-formed t3 address (valid checksum, Flux version bytes) that FluxOS never uses."""
+    from fluxpanel.fluxos.crypto import base58check_encode
+
+    return base58check_encode(b"\x1c\xbd" + bytes(range(20)))
+
+
+def test_it_a_node_naming_another_payment_address_is_not_believed_alone(personas, fleet, team, client_as):
+    draft = awaiting(personas, fleet, "foreign1")
+    foreign = foreign_flux_address()
+    assert pay_views.is_flux_address(foreign) and foreign != ADDRESS
+    url = reverse("builder:draft", args=[draft.pk]) + "?tab=pay"
+    sim_post(fleet, "payments/plant", {"node": 0, "route": "deploymentinformation", "data": {"address": foreign}})
+    html = client_as("viewer").get(url).content.decode()
+    assert f'data-role="pay-address">{ADDRESS}<' in html  # the gateway's, FluxOS's own
+    assert foreign not in html.split('data-role="pay-address">')[1][:200]
+    # Both sources now name it (FluxOS moved to a new address): then it is shown.
+    sim_post(fleet, "payments/plant", {"node": 1, "route": "deploymentinformation", "data": {"address": foreign}})
+    cache.clear()
+    html = client_as("viewer").get(url).content.decode()
+    assert f'data-role="pay-address">{foreign}<' in html

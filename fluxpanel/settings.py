@@ -243,6 +243,15 @@ BUILDER_PAYMENT_POLL_SECONDS = env.get_int("BUILDER_PAYMENT_POLL_SECONDS", 20, m
 BUILDER_PAYMENT_NODE_TIMEOUT_S = env.get_int("BUILDER_PAYMENT_NODE_TIMEOUT_S", 8, minimum=1, maximum=120)
 # How long "Check on a node" waits for the node's verify answer before saying so.
 BUILDER_NODE_CHECK_SECONDS = env.get_int("BUILDER_NODE_CHECK_SECONDS", 10, minimum=1, maximum=120)
+# Operating apps: one lifecycle call's read timeout; how long a rolling step waits for its instance
+# to run again (and how often it looks); how long it waits out a node's maintenance window or claim
+# (and how often it looks); how long one merged-logs poll waits for its nodes.
+OPERATIONS_READ_TIMEOUT_S = env.get_int("OPERATIONS_READ_TIMEOUT_S", 30, minimum=1, maximum=600)
+OPERATIONS_RUN_TIMEOUT_S = env.get_int("OPERATIONS_RUN_TIMEOUT_S", 300, minimum=5, maximum=3600)
+OPERATIONS_RUN_POLL_S = env.get_int("OPERATIONS_RUN_POLL_S", 1, minimum=1, maximum=60)
+OPERATIONS_BLOCKED_WAIT_S = env.get_int("OPERATIONS_BLOCKED_WAIT_S", 600, minimum=5, maximum=86400)
+OPERATIONS_BLOCKED_POLL_S = env.get_int("OPERATIONS_BLOCKED_POLL_S", 5, minimum=1, maximum=600)
+OPERATIONS_LOG_POLL_BUDGET_S = env.get_int("OPERATIONS_LOG_POLL_BUDGET_S", 4, minimum=1, maximum=60)
 APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
 # Development and tests only (needs FLUXPANEL_ALLOW_ANY_NODE_URL): how to reach an instance's node
 # from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose

@@ -10,4 +10,4 @@ class OperationsConfig(AppConfig):
 
     def ready(self):
         # Job kinds register themselves on import; each module adds its own import here.
-        pass
+        from apps.operations import jobs  # noqa: F401 - registers the app_operation kind

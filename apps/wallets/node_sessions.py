@@ -66,18 +66,20 @@ def _usable_sessions(node, now):
             .annotate(rank=rank).order_by("rank", "-expires_at"))
 
 
-def zelidauth_for(node, membership: Membership, *, privilege: str | None = None) -> str | None:
+def zelidauth_for(node, membership: Membership, *, privilege: str | None = None,
+                  read_only: bool = False) -> str | None:
     """The `zelidauth` header for calling `node` with the team's best stored session (admin first),
     or None when there is none (or none with `privilege`).
 
-    Needs an operator of the node's own team: another team's member gets PermissionDenied, like
-    any other use of a team's object.
+    Needs an operator of the node's own team (another team's member gets PermissionDenied, like
+    any other use of a team's object); `read_only` calls (logs, stats: what viewers may see) need a
+    viewer. The header itself never leaves the server either way.
     """
     from apps.wallets.actions import note_session_used
 
     if membership is None or membership.team_id != node.team_id:
         raise PermissionDenied("This node belongs to another team.")
-    require_role(membership, Role.OPERATOR)
+    require_role(membership, Role.VIEWER if read_only else Role.OPERATOR)
     now = timezone.now()
     sessions = _usable_sessions(node, now)
     if privilege:
@@ -117,10 +119,11 @@ def expiring_sessions(team):
 # --------------------------------------------------------------------------- app owners
 
 
-def app_owner_zelidauth(membership: Membership, owner_zelid: str) -> str | None:
+def app_owner_zelidauth(membership: Membership, owner_zelid: str, *, read_only: bool = False) -> str | None:
     """The `zelidauth` header of the team's live authorisation by `owner_zelid` (accepted by every
-    node for that owner's apps), or None. Operators only. Lapsed ones are purged by housekeeping."""
-    require_role(membership, Role.OPERATOR)
+    node for that owner's apps), or None. Operators only, viewers for `read_only` calls (see
+    zelidauth_for). Lapsed ones are purged by housekeeping."""
+    require_role(membership, Role.VIEWER if read_only else Role.OPERATOR)
     key = zelid_key(owner_zelid)
     for authorisation in AppOwnerAuthorisation.objects.filter(
         team=membership.team, expires_at__gt=timezone.now() + USE_MARGIN

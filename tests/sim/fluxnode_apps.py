@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import io
+import os
 import tarfile
 import time
 import zipfile
@@ -19,9 +20,22 @@ from datetime import UTC, datetime
 
 from tests.sim.fluxnode_world import hex_id, now_ms
 
-LOG_INTERVAL_MS = 2_000
+# How fast a running container logs: one tick every LOG_INTERVAL_MS, LOG_BURST lines per tick, all
+# in the same millisecond (FluxOS's inclusive millisecond `since` makes those the hard case).
+# FLUXSIM_LOG_INTERVAL_MS / FLUXSIM_LOG_BURST set them for a simulator in its own process;
+# set_log_rate() for one on a test's thread.
+LOG_INTERVAL_MS = int(os.environ.get("FLUXSIM_LOG_INTERVAL_MS") or 2_000)
+LOG_BURST = int(os.environ.get("FLUXSIM_LOG_BURST") or 1)
 LOG_KEEP = 2_000
 APPS_FOLDER = "/home/fluxuser/zelflux/ZelApps"
+
+
+def set_log_rate(interval_ms: int = 2_000, burst: int = 1) -> tuple[int, int]:
+    """Change how fast every simulated container logs; returns the previous (interval, burst)."""
+    global LOG_INTERVAL_MS, LOG_BURST
+    previous = (LOG_INTERVAL_MS, LOG_BURST)
+    LOG_INTERVAL_MS, LOG_BURST = max(1, int(interval_ms)), max(1, int(burst))
+    return previous
 
 
 class DockerError(Exception):
@@ -230,12 +244,14 @@ class Container:
         if self.state != "running":
             self._generated_until = max(self._generated_until, at_ms)
             return
-        start = max(self._generated_until, at_ms - LOG_KEEP * LOG_INTERVAL_MS)
-        tick = start - start % LOG_INTERVAL_MS + LOG_INTERVAL_MS
+        interval, burst = LOG_INTERVAL_MS, LOG_BURST
+        start = max(self._generated_until, at_ms - LOG_KEEP * interval)
+        tick = start - start % interval + interval
         while tick <= at_ms:
-            self._counter += 1
-            self.say(tick, f"GET /health 200 {self._counter % 17 + 1}ms req={self._counter}")
-            tick += LOG_INTERVAL_MS
+            for _ in range(burst):
+                self._counter += 1
+                self.say(tick, f"GET /health 200 {self._counter % 17 + 1}ms req={self._counter}")
+            tick += interval
         self._generated_until = at_ms
 
     # docker state changes, with dockerode's error texts for the invalid ones

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 
 from tests.sim.fluxnode_apps import DockerError, now_ms
 from tests.sim.fluxnode_http import NodeStream
@@ -23,6 +24,57 @@ GLOBAL_WORDS = {"appstart": "start", "appstop": "stop", "apprestart": "restart",
                 "apppause": "pause", "appunpause": "unpase"}  # sic, FluxOS's typo
 
 
+# Instances that take time to restart, and lifecycle commands that fail on demand (issue 15 §8):
+# keyed by (id of the fleet, node index); set from a test with `fleet.call(set_restart_time, ...)`.
+# FLUXSIM_RESTART_MS="<min>-<max>" gives every node of a simulator process its own restart time.
+RESTART_S: dict = {}
+FAILURES: dict = {}
+
+
+def set_restart_time(fleet, index: int, seconds: float | None) -> None:
+    RESTART_S.pop((id(fleet), index), None) if seconds is None else RESTART_S.update({(id(fleet), index): seconds})
+
+
+def set_lifecycle_failure(fleet, index: int, text: str | None) -> None:
+    FAILURES.pop((id(fleet), index), None) if text is None else FAILURES.update({(id(fleet), index): text})
+
+
+def env_restart_seconds(index: int) -> float:
+    """The restart time FLUXSIM_RESTART_MS gives node `index` (0 when unset): spread evenly."""
+    spec = os.environ.get("FLUXSIM_RESTART_MS", "")
+    if not spec:
+        return 0.0
+    low, _, high = spec.partition("-")
+    low_ms, high_ms = float(low), float(high or low)
+    return (low_ms + (index * 7919 % 101) / 100 * (high_ms - low_ms)) / 1000
+
+
+def restart_seconds(fleet, index: int) -> float:
+    return RESTART_S.get((id(fleet), index), env_restart_seconds(index))
+
+
+def _take_time(ctx, appname: str) -> None:
+    """A restart (or start) whose containers come up only after the node's restart time."""
+    delay = restart_seconds(ctx.fleet, ctx.node.index)
+    if delay <= 0:
+        return
+    app = ctx.node.app(appname)
+    containers = [c for c in app.containers.values() if "_" not in appname or c.name == appname]
+    at = now_ms()
+    for container in containers:
+        if container.state == "running":
+            container.stop(at)
+    ctx.node.cache.clear()
+
+    def come_up():
+        for container in containers:
+            if container.state == "stopped":
+                container.start(now_ms())
+        ctx.node.cache.clear()
+
+    asyncio.get_running_loop().call_later(delay, come_up)
+
+
 def apps_lifecycle(ctx):
     command = ctx.segments[1]
     appname = ctx.param(0, "appname")
@@ -33,8 +85,14 @@ def apps_lifecycle(ctx):
     if ensure_bool(ctx.param(1, "global", False)):
         ctx.fleet.fan_out(ctx.node, appname, command, ctx.zelidauth)
         return msg(f"{appname} queried for global {GLOBAL_WORDS[command]}")
+    failure = FAILURES.get((id(ctx.fleet), ctx.node.index))
+    if failure:
+        return err(failure)
     try:
-        return ok(ctx.node.lifecycle(command, appname))
+        answer = ok(ctx.node.lifecycle(command, appname))
+        if command in ("apprestart", "appstart"):
+            _take_time(ctx, appname)
+        return answer
     except DockerError as exc:
         return err(str(exc))
 

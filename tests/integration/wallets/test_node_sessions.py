@@ -117,8 +117,12 @@ def test_it_prepared_by_an_operator_signed_by_the_key_holder_used_by_operators(p
     assert NodeClient(fleet.url(0), zelidauth=header, allow_private=True).logged_sessions()[0]["loginPhrase"] == phrase
     with pytest.raises(PermissionDenied):
         sessions.zelidauth_for(nodes[0], membership(personas, "viewer"))
+    # A read-only call (logs a viewer may see) uses it for the viewer, on the server only.
+    assert sessions.zelidauth_for(nodes[0], membership(personas, "viewer"), read_only=True) == header
     with pytest.raises(PermissionDenied):
         sessions.zelidauth_for(nodes[0], membership(personas, "outsider"))
+    with pytest.raises(PermissionDenied):
+        sessions.zelidauth_for(nodes[0], membership(personas, "outsider"), read_only=True)
     assert sessions.zelidauth_for(nodes[1], membership(personas, "operator")) is None
 
 

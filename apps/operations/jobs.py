@@ -1,0 +1,194 @@
+"""The job kind `app_operation`: one operation of a team app on its instances (apps.operations.actions
+starts it). A line per instance and step, progress, cancel between instances, the outcome per
+instance at the end. The zelidauth is looked up here, when it runs (the job's params hold none).
+
+Modes: `one`/`selected` (the instances in turn), `global` (one node asked to forward it to every
+instance: FluxOS's global route, owner authorisation only), `rolling` (N at a time; each waits
+until it runs again on its node before the next; the first failure stops it, or is skipped).
+A node under a maintenance claim or inside its maintenance window is waited for (bounded,
+OPERATIONS_BLOCKED_WAIT_S), with the reason in the output; never touched.
+"""
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+
+from apps.accounts.access import member_for_task
+from apps.accounts.models import Role
+from apps.jobs.kinds import job_kind
+from apps.operations import operations as ops
+
+JOB_KIND = "app_operation"
+GLOBAL_TRIES = 3
+
+
+class OperationFailed(Exception):
+    pass
+
+
+def _setting(name: str) -> float:
+    return float(getattr(settings, name))
+
+
+def _reason(exc) -> str:
+    from fluxpanel.fluxos.client import FluxClientError, FluxError, NodeTimeout, Unauthorized
+    from fluxpanel.fluxos.client.reasons import explain
+
+    if isinstance(exc, Unauthorized):
+        return f"FluxOS refused the authorisation: {exc.message}"
+    if isinstance(exc, FluxError):
+        return f"FluxOS answered an error: {exc.message}"
+    if isinstance(exc, NodeTimeout):
+        return f"the node did not answer in time ({explain(exc).short})"
+    if isinstance(exc, FluxClientError):
+        return f"the node failed ({explain(exc).short})"
+    if isinstance(exc, ValueError):
+        return f"not a node address: {exc}"
+    return f"panel error: {type(exc).__name__}"
+
+
+def _wait_unblocked(ctx, label: str, node) -> str:
+    """"" once the node may be touched; else why it still may not after the bounded wait."""
+    reason = ops.blocked_reason(node)
+    if not reason:
+        return ""
+    until = time.monotonic() + _setting("OPERATIONS_BLOCKED_WAIT_S")
+    every = _setting("OPERATIONS_BLOCKED_POLL_S")
+    ctx.log(f"{label}: waiting — {reason}.")
+    while reason:
+        if time.monotonic() >= until:
+            return f"still blocked after waiting: {reason}"
+        time.sleep(every)
+        ctx.check_cancelled()
+        reason = ops.blocked_reason(node)
+    ctx.log(f"{label}: no longer blocked.")
+    return ""
+
+
+@job_kind(JOB_KIND, label="App operation", role=Role.OPERATOR)
+def run_operation(ctx, app: int, operation: str, mode: str, component: str = "", instances=(),
+                  batch: int = 1, skip_failures: bool = False):
+    from apps.deployments.models import AppInstance, TeamApp
+
+    try:
+        membership = member_for_task(ctx.job.requested_by_id, ctx.job.team_id, Role.OPERATOR)
+    except PermissionDenied:
+        raise OperationFailed("The member who started this operation can no longer act for the team.") from None
+    team_app = TeamApp.objects.filter(team_id=ctx.job.team_id, pk=app).first()
+    if team_app is None:
+        raise OperationFailed("The app is no longer one of the team's apps.")
+    op = ops.OPERATIONS[operation]
+    rows = AppInstance.objects.filter(app=team_app).select_related("node").order_by("location")
+    if instances:
+        rows = rows.filter(pk__in=list(instances))
+    targets = list(rows)
+    what = f"{op.label} of {team_app.name}" + (f" component {component}" if component else "")
+    if not targets:
+        raise OperationFailed(f"{what}: no instance to act on.")
+    owner = ops.owner_auth(membership, team_app)
+    if mode == "global":
+        return _global(ctx, membership, team_app, op, targets, owner, what)
+    ctx.log(f"{what}: {len(targets)} instance(s), {ops.MODES[mode].lower()}"
+            + (f", {batch} at a time" if mode == "rolling" else "") + ".", progress=2)
+    outcome: dict[str, str] = {}
+    failed = []
+    groups = [targets[i:i + batch] for i in range(0, len(targets), batch)] if mode == "rolling" else [[t] for t in targets]
+    done_count = 0
+    try:
+        for group in groups:
+            ctx.check_cancelled()  # cancel between instances
+            started = []
+            for instance in group:
+                label = f"{instance.location}" + (f" (node {instance.node.name})" if instance.node else "")
+                problem = _wait_unblocked(ctx, label, instance.node)
+                if not problem:
+                    problem = _one(ctx, membership, team_app, op, instance, component, owner, label)
+                if problem:
+                    outcome[instance.location] = f"failed: {problem}"
+                    failed.append(instance.location)
+                    ctx.log(f"{label}: FAILED — {problem}")
+                else:
+                    started.append((instance, label))
+            if mode == "rolling" and op.waits_running:
+                for instance, label in started:
+                    ctx.log(f"{label}: waiting until it runs again…")
+                    until = time.monotonic() + _setting("OPERATIONS_RUN_TIMEOUT_S")
+                    problem = ops.wait_running(instance, team_app, component or None, until,
+                                               every=_setting("OPERATIONS_RUN_POLL_S"))
+                    if problem:
+                        outcome[instance.location] = f"failed: {problem}"
+                        failed.append(instance.location)
+                        ctx.log(f"{label}: FAILED — {problem}")
+                    else:
+                        ctx.log(f"{label}: running again.")
+            for instance, _ in started:
+                outcome.setdefault(instance.location, "done")
+            done_count += len(group)
+            ctx.progress(5 + done_count * 90 // len(targets))
+            if failed and not skip_failures:
+                break
+    finally:
+        _outcome(ctx, targets, outcome)
+    if failed:
+        verb = "skipped" if skip_failures else "stopped at the first failure"
+        raise OperationFailed(f"{what}: {len(failed)} of {len(targets)} instance(s) failed ({verb}): "
+                              + outcome[failed[0]].removeprefix("failed: "))
+    ctx.log(f"{what}: done on {len(targets)} instance(s).", progress=100)
+
+
+def _one(ctx, membership, team_app, op, instance, component, owner, label) -> str:
+    auth = ops.zelidauth_for_instance(membership, team_app, instance, owner)
+    if auth is None:
+        return ("no valid authorisation: no app-owner authorisation by the owner and no session on "
+                "this node (Wallet page, app-owner authorisation)")
+    ctx.log(f"{label}: {op.label.lower()}…")
+    try:
+        client = ops.client_for(instance, auth)
+        message = ops.perform(client, op.name, team_app.name, component or None,
+                              on_step=lambda text: ctx.log(f"{label}: {text}"))
+    except Exception as exc:  # noqa: BLE001 - every failure of one instance is its outcome
+        from apps.jobs.runner import JobCancelled
+
+        if isinstance(exc, JobCancelled):
+            raise
+        return _reason(exc)
+    ctx.log(f"{label}: {message}")
+    return ""
+
+
+def _global(ctx, membership, team_app, op, targets, owner, what):
+    if not owner:
+        raise OperationFailed(f"{what}: FluxOS's global route needs the team's app-owner authorisation by "
+                              f"{team_app.owner or 'the owner'} (a node session is valid on its own node only). "
+                              "Ask the key holder to sign one on the Wallet page.")
+    ctx.log(f"{what}: through FluxOS's global route ({len(targets)} instance(s) known).", progress=5)
+    problems = []
+    for instance in targets[:GLOBAL_TRIES]:
+        ctx.check_cancelled()
+        try:
+            message = ops.perform(ops.client_for(instance, owner), op.name, team_app.name, None, global_=True)
+        except Exception as exc:  # noqa: BLE001
+            from apps.jobs.runner import JobCancelled
+
+            if isinstance(exc, JobCancelled):
+                raise
+            problems.append(f"{instance.location}: {_reason(exc)}")
+            ctx.log(f"{instance.location}: {_reason(exc)}")
+            continue
+        ctx.log(f"{instance.location}: {message}")
+        ctx.log("FluxOS forwards the command to every instance without reporting each result; the next "
+                "app sync shows their states.", progress=100)
+        return
+    raise OperationFailed(f"{what}: no node took the global command: " + "; ".join(problems))
+
+
+def _outcome(ctx, targets, outcome: dict) -> None:
+    lines = ["Outcome per instance:"]
+    for instance in targets:
+        lines.append(f"  {instance.location}: {outcome.get(instance.location, 'not reached')}")
+    try:
+        ctx.log("\n".join(lines))
+    except Exception:  # noqa: BLE001 - a cancelled job cannot write more lines
+        pass

@@ -56,4 +56,5 @@ def app_logs(request, pk):
     instances = app.instances.select_related("node").order_by("location", "pk")[:logs.MAX_INSTANCES]
     return render(request, "operations/logs.html", {
         "app": app, "streams": streams, "filters": filters, "components": logs.components_of(app),
-        "instances": instances, "poll_s": POLL_FAST_S})
+        "instances": instances, "poll_s": POLL_FAST_S,
+        "needs_authorisation": any(stream.zelidauth is None for stream in streams)})

@@ -218,3 +218,13 @@ def test_it_a_node_down_at_the_first_poll_follows_from_then_when_it_answers(setu
     # the lines written while it was down (0.3 s at 75 lines a second per stream) are all there
     assert_no_loss_no_repeat([line for line in back if REQ.search(line.text)])
     assert all(sum(1 for line in back if line.key == key) >= 15 for key in down)
+
+
+def test_it_offers_operators_an_authorisation_when_none_lets_it_read(setup, client_as):
+    app, _, _, _ = setup
+    url = reverse("operations:logs", kwargs={"pk": app.pk})
+    assert b'data-role="ask-authorisation"' not in client_as("operator").get(url).content  # one is held
+    AppOwnerAuthorisation.objects.filter(team=app.team).delete()
+    page = client_as("operator").get(url).content.decode()
+    assert 'data-role="ask-authorisation"' in page and f'value="{app.owner}"' in page
+    assert 'data-role="ask-authorisation"' not in client_as("viewer").get(url).content.decode()

@@ -193,7 +193,11 @@ class _ValueSplitter:
 class _NodeStream:
     """What every streamed reply shares: it owns an open response, and is a context manager."""
 
-    response: requests.Response
+    def __init__(self, response: requests.Response, url: str,
+                 bounds: StreamBounds = DEFAULT_BOUNDS):
+        self.response = response
+        self.url = url
+        self.bounds = bounds
 
     def close(self) -> None:
         self.response.close()
@@ -217,9 +221,7 @@ class JsonObjectStream(_NodeStream):
 
     def __init__(self, response: requests.Response, url: str,
                  bounds: StreamBounds = DEFAULT_BOUNDS):
-        self.response = response
-        self.url = url
-        self.bounds = bounds
+        super().__init__(response, url, bounds)
         self.messages: list = []  # everything yielded so far
         self.warnings: list[str] = []
         self.result: str | None = None
@@ -313,9 +315,7 @@ class TextLineStream(_NodeStream):
 
     def __init__(self, response: requests.Response, url: str,
                  bounds: StreamBounds = DEFAULT_BOUNDS):
-        self.response = response
-        self.url = url
-        self.bounds = bounds
+        super().__init__(response, url, bounds)
         self.lines: list[str] = []
 
     def __iter__(self) -> Iterator[str]:
@@ -365,9 +365,7 @@ class ExecStream(_NodeStream):
 
     def __init__(self, response: requests.Response, url: str,
                  bounds: StreamBounds = DEFAULT_BOUNDS):
-        self.response = response
-        self.url = url
-        self.bounds = bounds
+        super().__init__(response, url, bounds)
         self.chunks: list[str] = []
 
     def __iter__(self) -> Iterator[str]:
@@ -486,9 +484,7 @@ class TestInstallStream(_NodeStream):
 
     def __init__(self, response: requests.Response, url: str,
                  bounds: StreamBounds = DEFAULT_BOUNDS):
-        self.response = response
-        self.url = url
-        self.bounds = bounds
+        super().__init__(response, url, bounds)
         self.messages: list[dict] = []
         self.result: str | None = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
@@ -65,6 +65,12 @@ def require_role_audited(membership: Membership | None, role: str, view: str) ->
             audit.record(team=membership.team, actor=membership.user, outcome=audit.Outcome.DENIED,
                          action=audit.AuditEvent.ACCESS_DENIED, view=view, needed=role, had=membership.role)
         raise
+
+
+def refusal_text(exc: ValidationError | PermissionDenied) -> str:
+    """What an action's refusal says to the person: a ValidationError's first message, or the
+    PermissionDenied text."""
+    return exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
 
 
 def team_object_or_404(queryset: QuerySet | type[Model], team: Team, **lookup):

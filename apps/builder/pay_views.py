@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.access import team_object_or_404, team_view
+from apps.accounts.access import refusal_text, team_object_or_404, team_view
 from apps.accounts.models import Role
 from apps.builder import test_install
 from apps.builder.models import AppDraft
@@ -160,7 +160,7 @@ def pay_test_install(request, pk):
         job = test_install.start_test_install(membership=request.membership, draft=draft,
                                               node_id=request.POST.get("node", ""))
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, f"Test install started (job #{job.pk}): its output follows below.")
     return redirect(reverse("builder:draft", args=[draft.pk]) + "?tab=pay")

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.accounts.access import team_object_or_404, team_view
+from apps.accounts.access import refusal_text, team_object_or_404, team_view
 from apps.accounts.models import Membership, Role
 from apps.builder import sign_actions
 from apps.builder.models import AppDraft
@@ -88,7 +88,7 @@ def draft_submit_retry(request, pk):
     try:
         job = submit.retry_submit(membership=request.membership, draft=draft)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, f"Submitting again (job #{job.pk}): the network is asked for the "
                                   "message's hash first, so it is never registered twice.")
@@ -102,7 +102,7 @@ def draft_sign(request, pk):
     try:
         signing_request = sign_actions.send_for_signing(membership=request.membership, draft=draft)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, f"Sent for signing by {signing_request.zelid}: its key holder "
                                   "finds it on the Wallet page.")

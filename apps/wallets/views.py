@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
-from apps.accounts.access import team_object_or_404, team_view
+from apps.accounts.access import refusal_text, team_object_or_404, team_view
 from apps.accounts.models import Membership, Role
 from apps.accounts.navigation import safe_next_url
 from apps.wallets import actions, signing
@@ -230,7 +230,7 @@ def _close(request, pk, action, done_text):
     try:
         action(membership=request.membership, request=signing_request)
     except (ValidationError, PermissionDenied) as exc:
-        text = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        text = refusal_text(exc)
         if _wants_json(request):
             return JsonResponse({"ok": False, "error": text, "code": "refused"}, status=409)
         messages.error(request, text)

@@ -1,6 +1,7 @@
 """A real browser: Playwright driving Debian's chromium (no browser download)."""
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 
@@ -22,13 +23,22 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
+@contextmanager
+def browser_page(browser, **context_options):
+    """A page in a context of its own (its own cookies: another person, or another device)."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with browser_page(browser) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from apps.deployments.models import TeamApp
 from apps.deployments.sync import run_app_sync
 from apps.wallets.models import SigningRequest
 from tests.e2e import builder_flow as flow
+from tests.e2e.conftest import browser_page
 from tests.integration.builder.test_payment import sim_post, temporary_message
 from tests.sim import keys
 from tests.sim.fluxnode import SimFleet
@@ -52,11 +53,8 @@ def inline_worker(team):
 @pytest.fixture
 def holder_page(browser):
     """The key holder's own browser (another persona, another context)."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    with browser_page(browser) as opened:
+        yield opened
 
 
 def app_fields(name: str, owner: str, port: int, *, long_env: bool = False) -> dict[str, str]:

@@ -12,6 +12,7 @@ from apps.deployments.models import AppSyncSettings, TeamApp
 from apps.deployments.sync import run_app_sync
 from apps.nodes import actions as node_actions
 from apps.nodes.sweep import run_sweep
+from tests.e2e.conftest import browser_page
 from tests.sim import keys
 from tests.sim.fluxnode import SimFleet
 from tests.sim.wallet import link
@@ -43,11 +44,8 @@ def sim():
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    with browser_page(browser, viewport=PHONE, is_mobile=True, has_touch=True) as opened:
+        yield opened
 
 
 def furnished_team(personas, sim):

@@ -252,6 +252,8 @@ OPERATIONS_RUN_POLL_S = env.get_int("OPERATIONS_RUN_POLL_S", 1, minimum=1, maxim
 OPERATIONS_BLOCKED_WAIT_S = env.get_int("OPERATIONS_BLOCKED_WAIT_S", 600, minimum=5, maximum=86400)
 OPERATIONS_BLOCKED_POLL_S = env.get_int("OPERATIONS_BLOCKED_POLL_S", 5, minimum=1, maximum=600)
 OPERATIONS_LOG_POLL_BUDGET_S = env.get_int("OPERATIONS_LOG_POLL_BUDGET_S", 4, minimum=1, maximum=60)
+# Stats samples taken while the Stats page is watched; kept this long (the chart shows the last hour).
+OPERATIONS_STATS_KEEP_S = env.get_int("OPERATIONS_STATS_KEEP_S", 3600, minimum=60, maximum=86400)
 APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
 # Development and tests only (needs FLUXPANEL_ALLOW_ANY_NODE_URL): how to reach an instance's node
 # from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose

@@ -114,11 +114,18 @@ def child_environment(db):
 
 
 @pytest.fixture
-def worker(redis_broker):
+def worker_env() -> dict:
+    """More environment for the `worker` fixture's process; a module overrides it (e.g. to let the
+    worker reach the simulated nodes)."""
+    return {}
+
+
+@pytest.fixture
+def worker(redis_broker, worker_env):
     """Start `celery worker` as its own process on the test database; stop it after the test."""
     from apps.jobs.models import ProcessHeartbeat
 
-    environment = make_child_environment(REDIS_URL=redis_broker, WORKER_HEARTBEAT_SECONDS="1")
+    environment = make_child_environment(REDIS_URL=redis_broker, WORKER_HEARTBEAT_SECONDS="1", **worker_env)
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "fluxpanel", "worker", "--loglevel", "INFO",
          "--pool", "threads", "--concurrency", "2", "--hostname", "testworker@%h"],

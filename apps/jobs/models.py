@@ -3,6 +3,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# The outcome text of a target a job is acting on now (see Job.outcome).
+OUTCOME_IN_PROGRESS = "in progress"
+
 
 class Job(models.Model):
     class Status(models.TextChoices):
@@ -29,6 +32,10 @@ class Job(models.Model):
     cancel_requested = models.BooleanField(default=False)
     # The sequence number of the last JobLine: the cursor a poll compares with.
     last_line = models.PositiveIntegerField(default=0)
+    # What the job did per target so far, as [[target, text], ...] in its own order (a list: jsonb
+    # reorders an object's keys). Written as it goes, so a cancelled job, or one whose worker was
+    # killed, still says which targets were done.
+    outcome = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -46,6 +53,27 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def outcome_rows(self) -> list[tuple[str, str, str]]:
+        """(target, text, kind) per recorded target; kind is done, failed, waiting or interrupted
+        (a target still "in progress" when the job ended: it was being acted on when it stopped)."""
+        rows = []
+        for pair in self.outcome if isinstance(self.outcome, list) else []:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                continue
+            target, text = str(pair[0]), str(pair[1])
+            if text == OUTCOME_IN_PROGRESS:
+                kind = "interrupted" if self.is_finished else "waiting"
+                text = "interrupted: the job ended while acting on it" if self.is_finished else text
+            elif text == "done" or text.startswith("done"):
+                kind = "done"
+            elif text.startswith("failed"):
+                kind = "failed"
+            else:
+                kind = "waiting"
+            rows.append((target, text, kind))
+        return rows
 
 
 class JobLine(models.Model):

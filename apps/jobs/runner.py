@@ -46,6 +46,12 @@ class JobContext:
     def progress(self, percent: int) -> None:
         self._update(**self._progress_fields(percent))
 
+    def set_outcome(self, pairs) -> None:
+        """Record the outcome per target ([(target, text), ...]). Unlike log(), it is written after
+        a cancel was asked for too (not once the job ended), so the page can say what was done."""
+        outcome = [[str(target), str(text)] for target, text in pairs]
+        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(outcome=outcome)
+
     def check_cancelled(self) -> None:
         # An UPDATE of no field runs no SQL and reports no row: ask instead.
         if not Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING,

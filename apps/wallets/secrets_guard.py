@@ -35,8 +35,10 @@ _WHOLE_HEX = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
 _FIELD_LABEL = re.compile(r"[A-Za-z0-9_-]*(?:" + "|".join(_LABEL_WORDS) + r")[A-Za-z0-9_-]*",
                           re.IGNORECASE)
 _BASE58_TOKEN = re.compile(r"[1-9A-HJ-NP-Za-km-z]{50,120}")
-# Words of any script once accents are folded (see _fold): letters only, no digits.
-_WORD = re.compile(r"[^\W\d_]+")
+# Words of any script once accents are folded (see _fold): letters only, no digits. U+FFFD counts
+# as a letter: the `mnemonic` package's Russian list has a word with two of them ("сно\ufffd\ufffdа"),
+# and a seed drawn from that list must still read as twelve words, not thirteen.
+_WORD = re.compile(r"[^\W\d_]+(?:\ufffd+[^\W\d_]*)*")
 _XPRV_PREFIXES = ("xprv", "tprv", "yprv", "zprv", "uprv", "vprv", "Yprv", "Zprv", "Uprv", "Vprv")
 _WIF_VERSIONS = (0x80, 0xEF)  # mainnet (Bitcoin and Flux alike) and testnet
 SEED_MIN_WORDS = 12

@@ -1,6 +1,8 @@
 """Start and cancel jobs (each with its audit row)."""
 from __future__ import annotations
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +13,7 @@ from apps.accounts.audit import AuditEvent
 from apps.accounts.models import Membership, Role
 from apps.jobs.kinds import get_kind
 from apps.jobs.liveness import end_orphaned, gone_reasons
-from apps.jobs.models import Job
+from apps.jobs.models import HELD_FOR, Job, JobLine
 
 
 def start_job(*, membership: Membership, kind: str, target: str = "", params=None) -> Job:
@@ -30,6 +32,26 @@ def start_job(*, membership: Membership, kind: str, target: str = "", params=Non
         )
         transaction.on_commit(lambda: enqueue(job.pk))
     return job
+
+
+def release_held_jobs(team_id: int, job_ids, *, signed: bool, reason: str) -> int:
+    """Queued jobs held until a signing request ended (apps.wallets.actions.hold_job_until_signed):
+    once it is signed they go to a worker (after the commit); otherwise they end cancelled, with
+    why on their page. Runs inside the transaction that ends the request. Returns how many."""
+    held = list(Job.objects.select_for_update().filter(team_id=team_id, pk__in=list(job_ids),
+                                                       status=Job.Status.QUEUED))
+    for job in held:
+        job.params = {k: v for k, v in job.params.items() if k != HELD_FOR}
+        if signed:
+            job.save(update_fields=["params"])
+            transaction.on_commit(partial(enqueue, job.pk))
+            continue
+        text = f"Not started: the signing request it waited for ended ({reason})"
+        job.status, job.finished_at, job.error = Job.Status.CANCELLED, timezone.now(), text
+        job.last_line += 1
+        job.save(update_fields=["params", "status", "finished_at", "error", "last_line"])
+        JobLine.objects.create(job=job, seq=job.last_line, text=text)
+    return len(held)
 
 
 def enqueue(job_id: int) -> None:

@@ -5,6 +5,8 @@ from django.utils import timezone
 
 # The outcome text of a target a job is acting on now (see Job.outcome).
 OUTCOME_IN_PROGRESS = "in progress"
+# The params key of a queued job held until a signing request is signed (its id): no worker has it yet.
+HELD_FOR = "held_for_request"
 
 
 class Job(models.Model):
@@ -53,6 +55,11 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def held_for_request(self) -> int | None:
+        value = self.params.get(HELD_FOR) if isinstance(self.params, dict) else None
+        return value if isinstance(value, int) and self.status == self.Status.QUEUED else None
 
     @property
     def outcome_rows(self) -> list[tuple[str, str, str]]:

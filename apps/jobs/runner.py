@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.jobs.heartbeat import forget_old
 from apps.jobs.kinds import get_kind
 from apps.jobs.liveness import end_orphaned, gone_reasons
-from apps.jobs.models import Job, JobLine
+from apps.jobs.models import HELD_FOR, Job, JobLine
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ def run_job(job_id: int, *, worker: str = "inline") -> Job | None:
     A job that is no longer queued (cancelled before it started, or already run and then
     redelivered by the broker after a worker died) is left alone.
     """
-    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+    # A job held until a signature (HELD_FOR) is not a worker's yet, even if a message names it.
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).exclude(params__has_key=HELD_FOR).update(
         status=Job.Status.RUNNING, started_at=timezone.now(), worker=worker
     )
     if not claimed:

@@ -23,6 +23,8 @@ from apps.accounts import audit
 from apps.accounts.access import current_membership, member_for_task, memberships_of, require_role
 from apps.accounts.audit import AuditEvent, Outcome
 from apps.accounts.models import Membership, Role
+from apps.jobs.actions import release_held_jobs
+from apps.jobs.models import HELD_FOR
 from apps.nodes.models import Node
 from apps.wallets import challenges, node_sessions, signing
 from apps.wallets.kinds import SigningFailed, SignRefused, get_kind
@@ -42,6 +44,8 @@ Status = SigningRequest.Status
 Purpose = Challenge.Purpose
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 KEEP_USED_CHALLENGES = timedelta(hours=1)
+# The payload key of a signing request listing the jobs held until it is signed.
+HELD_JOBS = "release_jobs"
 PURGE_BATCH = 500  # rows deleted per purge, so an issue() never pays for a backlog
 
 
@@ -165,6 +169,24 @@ def create_request(*, membership: Membership, kind: str, zelid: str, purpose: st
         audit.record(team=membership.team, actor=membership.user, action=AuditEvent.SIGNING_CREATE,
                      target=request, kind=kind, zelid=zelid, node=node.name if node else "",
                      batch=batch)
+    return request
+
+
+def hold_job_until_signed(*, membership: Membership, job, zelid: str, purpose: str) -> SigningRequest:
+    """Hold a queued job (not sent to a worker) until the key holder of `zelid` signs an app-owner
+    authorisation: the open request for it is reused, or one is made. Signed, the job starts; the
+    request ending otherwise cancels it (see _finish). Call inside the job's transaction."""
+    request = (SigningRequest.objects.select_for_update()
+               .filter(team=membership.team, kind="app_owner", zelid_key=zelid_key(zelid),
+                       status=Status.PENDING, expires_at__gt=timezone.now()).first())
+    if request is None:
+        request = create_request(membership=membership, kind="app_owner", zelid=zelid, purpose=purpose,
+                                 batch=signing.new_batch())
+    request.payload = {**(request.payload or {}),
+                       HELD_JOBS: [*(request.payload or {}).get(HELD_JOBS, []), job.pk]}
+    request.save(update_fields=["payload"])
+    job.params = {**job.params, HELD_FOR: request.pk}
+    job.save(update_fields=["params"])
     return request
 
 
@@ -349,6 +371,9 @@ def _finish(request: SigningRequest, status: str, actor, outcome: str, *, action
         closed = get_kind(request.kind).closed if status != Status.SIGNED else None
         if closed is not None:
             closed(request, status, outcome)
+        held = (request.payload or {}).get(HELD_JOBS)
+        if held:
+            release_held_jobs(request.team_id, held, signed=status == Status.SIGNED, reason=outcome)
         audit.record(team=request.team, actor=actor, action=action, target=request,
                      outcome=Outcome.FAILURE if status == Status.FAILED else Outcome.SUCCESS,
                      kind=request.kind, result=outcome[:200], **detail)

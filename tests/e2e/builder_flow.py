@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from apps.accounts.models import Membership
-from apps.jobs.models import Job
+from apps.jobs.models import HELD_FOR, Job
 from apps.jobs.runner import run_job
 from tests.integration.builder.test_payment import paying_team, sim_post
 from tests.sim import fluxnode_register as register
@@ -66,8 +66,9 @@ class InlineWorker:
     def _dispatch(self):
         try:
             while not self.stop.is_set():
+                # A job held until a signature (HELD_FOR) is picked up once it is released.
                 queued = Job.objects.filter(team=self.team, status=Job.Status.QUEUED).exclude(
-                    pk__in=self.started).values_list("pk", flat=True)
+                    pk__in=self.started).exclude(params__has_key=HELD_FOR).values_list("pk", flat=True)
                 for pk in list(queued):
                     self.started.add(pk)
                     thread = threading.Thread(target=self._run, args=(pk,), daemon=True)

@@ -252,8 +252,14 @@ OPERATIONS_RUN_POLL_S = env.get_int("OPERATIONS_RUN_POLL_S", 1, minimum=1, maxim
 OPERATIONS_BLOCKED_WAIT_S = env.get_int("OPERATIONS_BLOCKED_WAIT_S", 600, minimum=5, maximum=86400)
 OPERATIONS_BLOCKED_POLL_S = env.get_int("OPERATIONS_BLOCKED_POLL_S", 5, minimum=1, maximum=600)
 OPERATIONS_LOG_POLL_BUDGET_S = env.get_int("OPERATIONS_LOG_POLL_BUDGET_S", 4, minimum=1, maximum=60)
+# Exec: how long a command may run in all, and how long it may stay silent, before its job fails.
+OPERATIONS_EXEC_TIMEOUT_S = env.get_int("OPERATIONS_EXEC_TIMEOUT_S", 120, minimum=1, maximum=3600)
 # Stats samples taken while the Stats page is watched; kept this long (the chart shows the last hour).
 OPERATIONS_STATS_KEEP_S = env.get_int("OPERATIONS_STATS_KEEP_S", 3600, minimum=60, maximum=86400)
+# How long one stats sample of all containers (or one inspect/top/changes) waits for the nodes.
+OPERATIONS_STATS_BUDGET_S = env.get_int("OPERATIONS_STATS_BUDGET_S", 5, minimum=1, maximum=60)
+# The volume browser: the largest file uploaded through the panel (FluxOS itself takes up to 10 GB).
+OPERATIONS_UPLOAD_MAX_MB = env.get_int("OPERATIONS_UPLOAD_MAX_MB", 1024, minimum=1, maximum=10240)
 APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
 # Development and tests only (needs FLUXPANEL_ALLOW_ANY_NODE_URL): how to reach an instance's node
 # from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose
@@ -264,6 +270,14 @@ ALLOW_PRIVATE_WEBHOOKS = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_WEBHOOKS", False)
 # World-state engines on loopback/private/link-local addresses are refused (SSRF) unless allowed
 # here: development and tests only (the engine double listens on loopback).
 ALLOW_PRIVATE_ENGINES = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_ENGINES", False)
+# World state live (`manage.py worldstate_subscribe`, apps/worldstate/subscriber.py): a holder
+# silent for the lease time loses its engines to the next subscriber; an engine silent for the
+# silence time (it sends metrics every 2 s) is reconnected; retries back off up to the maximum;
+# each engine keeps this many recent updates.
+WORLDSTATE_LEASE_SECONDS = env.get_int("WORLDSTATE_LEASE_SECONDS", 15, minimum=1, maximum=600)
+WORLDSTATE_SILENCE_SECONDS = env.get_int("WORLDSTATE_SILENCE_SECONDS", 10, minimum=1, maximum=600)
+WORLDSTATE_BACKOFF_MAX_SECONDS = env.get_int("WORLDSTATE_BACKOFF_MAX_SECONDS", 60, minimum=1, maximum=3600)
+WORLDSTATE_LIVE_LOG_ROWS = env.get_int("WORLDSTATE_LIVE_LOG_ROWS", 1000, minimum=10, maximum=100000)
 
 # Wallet messages (sign-in and link challenges) one client may ask for per window, and how many
 # unexpired ones may exist in all (apps.wallets.throttle): anonymous requests write rows.

@@ -18,7 +18,10 @@ AUDIT_ACTION = "operations.start"
 
 def start_operation(*, membership: Membership, app, operation: str, mode: str, component: str = "",
                     instance_ids=(), batch: int = 1, skip_failures: bool = False,
-                    confirm_name: str = "") -> Job:
+                    confirm_name: str = "", window_end: str = "", schedule=None,
+                    when_signed: bool = False) -> Job:
+    """`window_end` and `schedule` are a scheduled run's (apps.operations.schedules, as the
+    schedule's creator): the job stops before a next group once the window ended."""
     require_role_audited(membership, Role.OPERATOR, "operations.actions.start_operation")
     if app.team_id != membership.team_id:
         raise ValidationError("This app belongs to another team.")
@@ -58,11 +61,31 @@ def start_operation(*, membership: Membership, app, operation: str, mode: str, c
     params = {"app": app.pk, "operation": operation, "mode": mode, "component": component,
               "instances": ids, "batch": batch if mode == "rolling" else 1,
               "skip_failures": bool(skip_failures)}
+    if window_end:
+        params["window_end"] = window_end
+    scheduled = {"schedule": schedule.pk, "window_end": window_end} if schedule is not None else {}
     with transaction.atomic():
         job = Job.objects.create(team=membership.team, kind=JOB_KIND, target=f"{op.label} {app.name}"[:200],
                                  params=params, requested_by=membership.user)
+        held = _hold_until_signed(membership, app, job, op) if when_signed else {}
         audit.record(team=membership.team, actor=membership.user, action=AUDIT_ACTION, target=app,
                      job=job.pk, operation=operation, mode=mode, component=component,
-                     instances=len(ids) or len(known), batch=params["batch"], skip_failures=params["skip_failures"])
-        transaction.on_commit(lambda: enqueue(job.pk))
+                     instances=len(ids) or len(known), batch=params["batch"], skip_failures=params["skip_failures"],
+                     **scheduled, **held)
+        if not held:
+            transaction.on_commit(lambda: enqueue(job.pk))
     return job
+
+
+def _hold_until_signed(membership, app, job, op) -> dict:
+    """'Start once signed': the job waits, queued but with no worker, for the owner's app-owner
+    authorisation (the key holder's signing request); the audit row names the request."""
+    from apps.wallets.actions import hold_job_until_signed
+
+    if not app.owner:
+        raise ValidationError(f"{app.name} has no known owner to ask for an authorisation.")
+    request = hold_job_until_signed(
+        membership=membership, job=job, zelid=app.owner,
+        purpose=f"Let the panel run app-owner operations on the apps of {app.owner} for 2 hours; "
+                f"then it starts: {op.label} {app.name} (job #{job.pk}).")
+    return {"held_for_request": request.pk}

@@ -10,4 +10,5 @@ class OperationsConfig(AppConfig):
 
     def ready(self):
         # Job kinds register themselves on import; each module adds its own import here.
+        import apps.operations.exec_runs  # noqa: F401 - registers the app_exec kind
         from apps.operations import jobs  # noqa: F401 - registers the app_operation kind

@@ -18,10 +18,13 @@ from django.core.exceptions import PermissionDenied
 from apps.accounts.access import member_for_task
 from apps.accounts.models import Role
 from apps.jobs.kinds import job_kind
+from apps.jobs.models import OUTCOME_IN_PROGRESS
 from apps.operations import operations as ops
 
 JOB_KIND = "app_operation"
 GLOBAL_TRIES = 3
+NOT_REACHED = "not reached"
+WINDOW_ENDED = "not reached: the maintenance window ended"
 
 
 class OperationFailed(Exception):
@@ -69,7 +72,7 @@ def _wait_unblocked(ctx, label: str, node) -> str:
 
 @job_kind(JOB_KIND, label="App operation", role=Role.OPERATOR)
 def run_operation(ctx, app: int, operation: str, mode: str, component: str = "", instances=(),
-                  batch: int = 1, skip_failures: bool = False):
+                  batch: int = 1, skip_failures: bool = False, window_end: str = ""):
     from apps.deployments.models import AppInstance, TeamApp
 
     try:
@@ -94,11 +97,21 @@ def run_operation(ctx, app: int, operation: str, mode: str, component: str = "",
             + (f", {batch} at a time" if mode == "rolling" else "") + ".", progress=2)
     outcome: dict[str, str] = {}
     failed = []
+    _record(ctx, targets, outcome)
     groups = [targets[i:i + batch] for i in range(0, len(targets), batch)] if mode == "rolling" else [[t] for t in targets]
     done_count = 0
+    acting: list[str] = []  # the locations of the group being acted on
+    closed = ""  # when a scheduled run's maintenance window ended before a group
     try:
         for group in groups:
             ctx.check_cancelled()  # cancel between instances
+            closed = _window_closed(window_end)
+            if closed:
+                for instance in targets:
+                    outcome.setdefault(instance.location, WINDOW_ENDED)
+                break
+            acting = [i.location for i in group]
+            _record(ctx, targets, {**outcome, **dict.fromkeys(acting, OUTCOME_IN_PROGRESS)})
             started = []
             for instance in group:
                 label = f"{instance.location}" + (f" (node {instance.node.name})" if instance.node else "")
@@ -122,20 +135,42 @@ def run_operation(ctx, app: int, operation: str, mode: str, component: str = "",
                         failed.append(instance.location)
                         ctx.log(f"{label}: FAILED — {problem}")
                     else:
+                        outcome[instance.location] = "done"  # first: a cancel makes log() raise
                         ctx.log(f"{label}: running again.")
             for instance, _ in started:
                 outcome.setdefault(instance.location, "done")
             done_count += len(group)
+            acting = []
+            _record(ctx, targets, outcome)
             ctx.progress(5 + done_count * 90 // len(targets))
             if failed and not skip_failures:
                 break
     finally:
-        _outcome(ctx, targets, outcome)
+        # A cancel or a failure inside a group leaves its instances acted on but not confirmed.
+        _outcome(ctx, targets, {**dict.fromkeys(acting, OUTCOME_IN_PROGRESS), **outcome})
+    if closed:
+        done = sum(1 for text in outcome.values() if text == "done")
+        raise OperationFailed(f"{what}: the maintenance window ended at {closed}; done on {done} of "
+                              f"{len(targets)} instance(s), the others not reached"
+                              + (f" ({len(failed)} failed)" if failed else "") + ".")
     if failed:
         verb = "skipped" if skip_failures else "stopped at the first failure"
         raise OperationFailed(f"{what}: {len(failed)} of {len(targets)} instance(s) failed ({verb}): "
                               + outcome[failed[0]].removeprefix("failed: "))
     ctx.log(f"{what}: done on {len(targets)} instance(s).", progress=100)
+
+
+def _window_closed(window_end: str) -> str:
+    """"" while a scheduled run may start its next group, else when its window ended. A run from
+    the page has no window ("")."""
+    if not window_end:
+        return ""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    end = datetime.fromisoformat(window_end)
+    return f"{end:%Y-%m-%d %H:%M %Z}".strip() if timezone.now() >= end else ""
 
 
 def _one(ctx, membership, team_app, op, instance, component, owner, label) -> str:
@@ -184,11 +219,18 @@ def _global(ctx, membership, team_app, op, targets, owner, what):
     raise OperationFailed(f"{what}: no node took the global command: " + "; ".join(problems))
 
 
+def _record(ctx, targets, outcome: dict) -> None:
+    """The outcome per instance so far, kept on the job (shown on its page even when it was
+    cancelled or its worker died)."""
+    ctx.set_outcome((instance.location, outcome.get(instance.location, NOT_REACHED)) for instance in targets)
+
+
 def _outcome(ctx, targets, outcome: dict) -> None:
+    _record(ctx, targets, outcome)
     lines = ["Outcome per instance:"]
     for instance in targets:
-        lines.append(f"  {instance.location}: {outcome.get(instance.location, 'not reached')}")
+        lines.append(f"  {instance.location}: {outcome.get(instance.location, NOT_REACHED)}")
     try:
         ctx.log("\n".join(lines))
-    except Exception:  # noqa: BLE001 - a cancelled job cannot write more lines
+    except Exception:  # noqa: BLE001 - a cancelled job cannot write more lines (the record stays)
         pass

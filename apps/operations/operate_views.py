@@ -47,7 +47,8 @@ def operate(request, pk):
                 mode=request.POST.get("mode", ""), component=request.POST.get("component", ""),
                 instance_ids=request.POST.getlist("instances"), batch=request.POST.get("batch", 1),
                 skip_failures=bool(request.POST.get("skip_failures")),
-                confirm_name=request.POST.get("confirm_name", ""))
+                confirm_name=request.POST.get("confirm_name", ""),
+                when_signed=request.POST.get("when_signed") == "1")
         except ValidationError as exc:
             error = " ".join(exc.messages)
             context = _context(request, app, request.POST, error)
@@ -58,7 +59,11 @@ def operate(request, pk):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url
             return response
-        messages.success(request, f"{job.target}: started as job #{job.pk}.")
+        if job.held_for_request:
+            messages.success(request, f"{job.target}: job #{job.pk} starts once the key holder signs the "
+                                      "app-owner authorisation (Wallet page, signing requests).")
+        else:
+            messages.success(request, f"{job.target}: started as job #{job.pk}.")
         return redirect(url)
     context = _context(request, app, request.GET)
     if request.htmx and request.GET.get("part") == "form":

@@ -96,7 +96,7 @@ def blocked_reason(node) -> str:
     return ""
 
 
-def client_for(instance, zelidauth: str | None, *, timeout=None):
+def client_for(instance, zelidauth: str | None, *, timeout=None, deadline_s: float = CALL_DEADLINE_S):
     from django.conf import settings
 
     from apps.deployments.sources import location_url
@@ -105,7 +105,36 @@ def client_for(instance, zelidauth: str | None, *, timeout=None):
         timeout = (CALL_TIMEOUT[0], float(settings.OPERATIONS_READ_TIMEOUT_S))
 
     return node_client(location_url(instance.location), zelidauth=zelidauth, timeout=timeout,
-                       deadline_s=CALL_DEADLINE_S)
+                       deadline_s=deadline_s)
+
+
+def ask_all(calls: dict, budget_s: float, *, pool: int = 100) -> dict:
+    """Run `calls` (key -> function of no argument, each one node call) in parallel and wait at
+    most `budget_s` in all: key -> (result, "") or (None, why not, in reasons.explain's words).
+    One slow or broken node never holds up or fails the others; a call still running when the
+    budget is spent is abandoned (its client's own deadline ends it)."""
+    import concurrent.futures
+
+    from fluxpanel.fluxos.client.reasons import explain
+
+    if not calls:
+        return {}
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(pool, len(calls))))
+    try:
+        futures = {executor.submit(call): key for key, call in calls.items()}
+        done, _ = concurrent.futures.wait(futures, timeout=budget_s)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    answers = {}
+    for future, key in futures.items():
+        if future not in done:
+            answers[key] = (None, f"no answer within {budget_s:g} s")
+            continue
+        try:
+            answers[key] = (future.result(), "")
+        except Exception as exc:  # noqa: BLE001 - every failure of a node becomes its reason
+            answers[key] = (None, explain(exc).short)
+    return answers
 
 
 def perform(client, operation: str, app_name: str, component: str | None, *, global_: bool = False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import os
 import tarfile
 import time
@@ -228,7 +229,6 @@ class Container:
         self._generated_until = installed_ms
         self._counter = 0
         self.volume = Volume(f"{APPS_FOLDER}/flux{self.name}", f"{self.name}@{node_index}", installed_ms)
-        self.cpu_ns = 0
         self.say(installed_ms, f"{self.spec['repotag']} starting")
 
     @property
@@ -343,31 +343,61 @@ class Container:
             "NetworkSettings": {"Networks": {f"fluxDockerNetwork_{self.app}": {"IPAddress": "172.23.0.2"}}},
         }
 
+    # What the garbage answer of one container's stats puts in every figure (a test sets it on a
+    # container through SimFleet.call; None answers real figures).
+    garbage_stats = None
+
     def stats(self, at_ms: int) -> dict:
-        running = self.state == "running"
-        seconds = max(1, (at_ms - self.started_ms) // 1000)
-        self.cpu_ns += int(self.spec["cpu"] * 0.3e9) if running else 0
-        limit = self.spec["ram"] * 1024 * 1024
-        usage = int(limit * (0.35 + (seconds % 50) / 500)) if running else 0
+        """docker's one-shot stats (as FluxOS's /apps/appstats answers them) plus FluxOS's
+        `nanoCpus` and `disk_stats`. The counters are cumulative since the container started, so
+        they start again from zero after a restart, like a real container's cgroup; the rates
+        wave over minutes, so a chart of them has shape."""
         used = self.volume.used_bytes()
-        return {
+        answer = {
             "read": iso_time(at_ms), "preread": iso_time(at_ms - 1000), "name": self.docker_name,
-            "id": self.id, "pids_stats": {"current": 7 if running else 0},
-            "cpu_stats": {"cpu_usage": {"total_usage": self.cpu_ns + seconds * 10_000_000},
-                          "system_cpu_usage": at_ms * 1_000_000, "online_cpus": 4,
-                          "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}},
-            "precpu_stats": {"cpu_usage": {"total_usage": self.cpu_ns + (seconds - 1) * 10_000_000},
-                             "system_cpu_usage": (at_ms - 1000) * 1_000_000, "online_cpus": 4},
-            "memory_stats": {"usage": usage, "limit": limit, "stats": {"inactive_file": usage // 10}},
-            "networks": {"eth0": {"rx_bytes": seconds * 1200, "tx_bytes": seconds * 800,
-                                  "rx_packets": seconds * 3, "tx_packets": seconds * 2}},
-            "blkio_stats": {"io_service_bytes_recursive": [
-                {"major": 8, "minor": 0, "op": "read", "value": seconds * 4096},
-                {"major": 8, "minor": 0, "op": "write", "value": seconds * 2048}]},
-            "nanoCpus": int(self.spec["cpu"] * 1e9),
+            "id": self.id, "nanoCpus": int(self.spec["cpu"] * 1e9),
             "disk_stats": {"bind": used, "volume": 0, "rootfs": 52_428_800, "used": used + 52_428_800,
                            "status": "success"},
         }
+        if self.state != "running":  # docker's answer for a container that is not running
+            answer.update({
+                "pids_stats": {}, "memory_stats": {}, "blkio_stats": {"io_service_bytes_recursive": None},
+                "cpu_stats": {"cpu_usage": {"total_usage": 0}, "throttling_data": {}},
+                "precpu_stats": {"cpu_usage": {"total_usage": 0}, "throttling_data": {}}})
+            return self._garbled(answer)
+        up = max(1.0, (at_ms - self.started_ms) / 1000)
+        cpus, limit = 4, self.spec["ram"] * 1024 * 1024
+        host_ns = (at_ms - self.created_ms + 86_400_000) * 1_000_000 * cpus  # the host booted a day before
+        usage = int(limit * (0.4 + 0.25 * math.sin(2 * math.pi * up / 900)))
+
+        def cpu_ns(t):  # a quarter of its CPUs on average, ±60 % over ten minutes
+            return int(self.spec["cpu"] * 1e9 * _wave(t, 600, 0.25, 0.15))
+
+        answer.update({
+            "pids_stats": {"current": 7},
+            "cpu_stats": {"cpu_usage": {"total_usage": cpu_ns(up)}, "system_cpu_usage": host_ns,
+                          "online_cpus": cpus,
+                          "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}},
+            "precpu_stats": {"cpu_usage": {"total_usage": cpu_ns(up - 1)},
+                             "system_cpu_usage": host_ns - 1_000_000_000 * cpus, "online_cpus": cpus},
+            "memory_stats": {"usage": usage, "limit": limit, "stats": {"inactive_file": usage // 10}},
+            "networks": {"eth0": {"rx_bytes": int(_wave(up, 300, 1200, 700)), "tx_bytes": int(_wave(up, 420, 800, 500)),
+                                  "rx_packets": int(up * 3), "tx_packets": int(up * 2)}},
+            "blkio_stats": {"io_service_bytes_recursive": [
+                {"major": 8, "minor": 0, "op": "read", "value": int(_wave(up, 240, 4096, 3000))},
+                {"major": 8, "minor": 0, "op": "write", "value": int(_wave(up, 360, 2048, 1500))}]},
+        })
+        return self._garbled(answer)
+
+    def _garbled(self, answer):
+        """`answer` with every number replaced by garbage_stats (when a test set it)."""
+        if self.garbage_stats is None:
+            return answer
+        if isinstance(answer, dict):
+            return {key: self._garbled(value) for key, value in answer.items()}
+        if isinstance(answer, list):
+            return [self._garbled(value) for value in answer]
+        return self.garbage_stats if isinstance(answer, (int, float)) and not isinstance(answer, bool) else answer
 
     def top(self) -> dict:
         if self.state == "stopped":
@@ -380,6 +410,12 @@ class Container:
     def changes(self) -> list:
         return [{"Path": "/tmp", "Kind": 0}, {"Path": "/tmp/app.pid", "Kind": 1},
                 {"Path": "/var/cache/apt", "Kind": 2}]
+
+
+def _wave(t: float, period: float, mean: float, swing: float) -> float:
+    """The integral over 0…t of a rate that waves around `mean` by `swing` with `period` seconds:
+    a cumulative counter whose rate rises and falls (never below mean - swing)."""
+    return mean * t + swing * period / (2 * math.pi) * (1 - math.cos(2 * math.pi * t / period))
 
 
 def _ago(ms: int) -> str:

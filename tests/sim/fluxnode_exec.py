@@ -6,8 +6,9 @@ the container by `/flux<component>_<app>`, and streams docker exec's output demu
 plain text under `Content-Type: application/json` (so compression() gzips it). A missing
 container is a TypeError envelope; exec in a stopped container never answers at all (FluxOS
 writes an object with res.write, which throws inside the callback). The simulated container
-knows a few commands: echo, env, cat <file under its data mount>, true, false; anything else is
-Docker's "executable file not found" text.
+knows a few commands: echo, env, cat <file under its data mount>, true, false, seq [first] last
+(written SEQ_CHUNK lines at a time, so a reader sees it stream), sleep <seconds> (output nothing
+for that long); anything else is Docker's "executable file not found" text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import json
 from tests.sim.fluxnode_apps import DockerError
 from tests.sim.fluxnode_http import NodeStream
 from tests.sim.fluxnode_routes import HANG_FOREVER_S, UNAUTHORIZED, err
+
+SEQ_CHUNK = 500
+MAX_SLEEP_S = 60.0
 
 
 def _as_list(value):
@@ -39,8 +43,13 @@ def run(container, cmd: list[str], env: list[str]) -> list[bytes]:
         base = list(container.spec.get("environmentParameters", [])) + list(env)
         return [("\n".join(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                             f"HOSTNAME={container.id[:12]}", *base]) + "\n").encode()]
-    if program in ("true", "false"):
+    if program in ("true", "false", "sleep"):
         return []
+    if program == "seq" and 1 <= len(args) <= 2 and all(a.lstrip("-").isdigit() for a in args):
+        first, last = (int(args[0]), int(args[1])) if len(args) == 2 else (1, int(args[0]))
+        numbers = range(first, last + 1)
+        return [("".join(f"{n}\n" for n in numbers[i:i + SEQ_CHUNK])).encode()
+                for i in range(0, len(numbers), SEQ_CHUNK)]
     if program == "cat":
         out = []
         mount = "/" + str(container.spec.get("containerData", "/data")).split(":")[-1].strip("/")
@@ -77,6 +86,11 @@ async def apps_appexec(ctx):
     if container.state != "running":
         await asyncio.sleep(HANG_FOREVER_S)  # FluxOS's callback throws; no answer is ever sent
     stream = await NodeStream(ctx.request, "application/json").start()
+    if cmd[0] == "sleep" and len(cmd) == 2:
+        try:
+            await asyncio.sleep(min(max(float(cmd[1]), 0.0), MAX_SLEEP_S))
+        except ValueError:
+            await stream.write(f"sleep: invalid time interval '{cmd[1]}'\n".encode())
     for chunk in run(container, cmd, env):
         await stream.write(chunk)
         await asyncio.sleep(ctx.fleet.stream_delay_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import re
 import tarfile
 
 from aiohttp import web
@@ -14,6 +15,45 @@ from tests.sim.fluxnode_http import NodeStream, bare, content_type_for
 from tests.sim.fluxnode_routes import UNAUTHORIZED, dumps, err, msg, ok
 
 MULTIPLIERS = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
+# pathSecurity.isValidPathComponent's allowlist (sanitizePath runs in strict mode for volumes).
+SAFE_COMPONENT = re.compile(r"[a-zA-Z0-9_\-. @#+=()\[\]{}]+")
+
+
+def sanitized(path) -> str:
+    """pathSecurity.sanitizePath(path, mount) in strict mode, relative to the mount: the same
+    refusals with the same messages (ValueError), so a node refuses what FluxOS refuses."""
+    if not path:
+        return ""
+    if "\x00" in path:
+        raise ValueError("Invalid path: null bytes not allowed")
+    if "\\" in path:
+        raise ValueError("Invalid path: backslashes are not allowed")
+    parts = path.split("/")
+    if ".." in parts:
+        raise ValueError("Invalid path: directory traversal not allowed")
+    if path.startswith("/"):
+        raise ValueError("Invalid path: absolute paths not allowed")
+    for index, part in enumerate(parts):
+        if part == "" and index == len(parts) - 1:
+            continue
+        if part == "":
+            raise ValueError("Invalid path: empty path component (double slash)")
+        if part == "." or not SAFE_COMPONENT.fullmatch(part):
+            raise ValueError(f'Invalid path: component "{part}" contains disallowed characters')
+    return path.strip("/")
+
+
+def valid_filename(name) -> str:
+    """pathSecurity.validateFilename (an upload's saved name)."""
+    if not name:
+        raise ValueError("Filename must be a non-empty string")
+    if "\x00" in name:
+        raise ValueError("Invalid filename: null bytes not allowed")
+    if "/" in name or "\\" in name:
+        raise ValueError("Invalid filename: path separators not allowed")
+    if name in (".", ".."):
+        raise ValueError("Invalid filename: reserved name")
+    return name
 
 
 def _volume(ctx, appname, component):
@@ -39,7 +79,7 @@ def apps_getfolderinfo(ctx):
     if failure:
         return failure
     try:
-        folder = container.volume.get(ctx.param(2, "folder", "") or "")
+        folder = container.volume.get(sanitized(ctx.param(2, "folder", "")))
     except ValueError as exc:
         return err(str(exc))
     if folder is None or not folder.is_dir:
@@ -55,7 +95,7 @@ def apps_createfolder(ctx):
     if failure:
         return failure
     try:
-        container.volume.make_dir(ctx.param(2, "folder", "") or "")
+        container.volume.make_dir(sanitized(ctx.param(2, "folder", "")))
     except ValueError as exc:
         return err(str(exc))
     return msg("Folder Created")
@@ -69,6 +109,10 @@ def apps_renameobject(ctx):
     if not old_path or not new_name or "/" in new_name:
         return err("Invalid new name")
     try:
+        old_path, _ = sanitized(old_path), sanitized(new_name)
+    except ValueError as exc:
+        return err(str(exc))
+    try:
         parent, name = container.volume.parent_of(old_path)
         node = parent.children.pop(name)
     except (ValueError, KeyError):
@@ -79,14 +123,17 @@ def apps_renameobject(ctx):
     return msg("Rename successful")
 
 
-def apps_removeobject(ctx):
+async def apps_removeobject(ctx):
     container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
     if failure:
         return failure
+    target = ctx.param(2, "object", "") or ""
+    if not target:
+        return err("No object specified")
     try:
-        container.volume.remove(ctx.param(2, "object", "") or "")
+        container.volume.remove(sanitized(target))
     except ValueError as exc:
-        return err(str(exc))
+        return await _download_failed(ctx, err(str(exc), "Error"))  # its catch writes, as downloads do
     return msg("File Removed")
 
 
@@ -112,7 +159,7 @@ async def apps_downloadfile(ctx):
     if not path:
         return err("file and component parameters are mandatory")
     try:
-        node = container.volume.get(path)
+        node = container.volume.get(sanitized(path))
     except ValueError as exc:
         return await _download_failed(ctx, err(str(exc), "Error"))
     if node is None or node.is_dir:
@@ -122,15 +169,18 @@ async def apps_downloadfile(ctx):
     return _download(node.content, node.name)
 
 
-def apps_downloadfolder(ctx):
+async def apps_downloadfolder(ctx):
     container, failure = _volume(ctx, ctx.param(0, "appname"), ctx.param(1, "component"))
     if failure:
         return failure
     path = ctx.param(2, "folder", "") or ""
+    if not path:  # FluxOS zips no mount root
+        return err("folder and component parameters are mandatory")
     try:
+        path = sanitized(path)
         node = container.volume.get(path)
     except ValueError as exc:
-        return err(str(exc))
+        return await _download_failed(ctx, err(str(exc), "Error"))
     if node is None or not node.is_dir:
         return err("Folder does not exist")
     name = (path.rstrip("/").rsplit("/", 1)[-1] or container.name) + ".zip"
@@ -377,7 +427,8 @@ async def ioutils_fileupload(ctx):
     if upload_type and appname and component and ctx.allowed("appownerabove", appname):
         try:
             container = ctx.node.app(appname).container(component)
-        except DockerError:
+            folder = "backup/upload" if upload_type == "backup" else sanitized(folder)
+        except (DockerError, ValueError):
             container = None
     if container is None:
         ctx.fleet.drop_connection(ctx.request)
@@ -388,12 +439,25 @@ async def ioutils_fileupload(ctx):
     saved = []
     reader = await ctx.request.multipart()
     async for part in reader:
-        data = await part.read()
+        try:  # fileBegin: a bad name is formidable's 'error' event, written into the reply
+            name = valid_filename(filename or part.name)
+        except ValueError as exc:
+            chunks.append(dumps(err(str(exc))))
+            break
+        data = bytearray()
+        while chunk := await part.read_chunk(65536):  # formidable streams to disk, up to 10 GB
+            data += chunk
         received += len(data)
         chunks.append(dumps([received, expected]))
-        name = filename or part.name
-        target = f"backup/upload/{name}" if upload_type == "backup" else f"{(folder or '').strip('/')}/{name}".strip("/")
-        container.volume.write(target, bytes(data))
+        _make_dirs(container.volume, folder)  # fs.mkdir(filepath, { recursive: true })
+        container.volume.write(f"{folder}/{name}".strip("/"), bytes(data))
         saved.append(part.name)
     return web.Response(body=b"".join(chunks) + (saved[-1] if saved else "").encode(),
                         content_type="text/plain")
+
+
+def _make_dirs(volume, folder: str) -> None:
+    at = []
+    for part in [p for p in folder.split("/") if p]:
+        at.append(part)
+        volume.make_dir("/".join(at))

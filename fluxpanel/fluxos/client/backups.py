@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from .errors import NodeUnreachable, Unauthorized
 from .streams import TextLineStream
-from .transport import APPLICATION_JSON, STREAM_READ_TIMEOUT, message_of, parse_upload_progress
+from .transport import APPLICATION_JSON, message_of
 
 
 class BackupsMixin:
@@ -69,13 +68,4 @@ class BackupsMixin:
         it under the multipart field name, so the field is named like the archive it expects."""
         name = f"backup_{component.lower()}.tar.gz"
         url = self.path_url("ioutils", "fileupload", "backup", app, component)
-        headers = self._headers(auth=True, per_user=False, content_type=None)
-        try:
-            response = self._fetch("POST", url, headers=headers, files={name: (name, fileobj)},
-                                   timeout=timeout or (self.timeout[0], STREAM_READ_TIMEOUT),
-                                   budget=self.stream_bounds.max_seconds)
-        except NodeUnreachable as exc:
-            # On missing privilege or parameters the node just drops the connection.
-            raise Unauthorized("upload refused: connection dropped by the node", url=url,
-                               code=401, name="Unauthorized") from exc
-        return parse_upload_progress(response.text, url)
+        return self._upload(url, name, fileobj, timeout=timeout)

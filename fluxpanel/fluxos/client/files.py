@@ -9,13 +9,61 @@ from an error by Content-Disposition only.
 
 from __future__ import annotations
 
-from .errors import BadResponse
+import os
+import secrets
+
+from .errors import BadResponse, NodeUnreachable, Unauthorized
 from .streams import iter_raw_chunks
-from .transport import STREAM_READ_TIMEOUT, message_of, parse_envelope, read_body
+from .transport import (
+    STREAM_READ_TIMEOUT,
+    message_of,
+    parse_envelope,
+    parse_upload_progress,
+    read_body,
+)
 
 # A download kept in memory (dest=None); with a dest file the stream bounds apply.
 MAX_DOWNLOAD_IN_MEMORY = 64 * 1024 * 1024
 ERROR_BODY_LIMIT = 1024 * 1024
+# An upload is sent in blocks of this size, read from its file as the socket takes them.
+UPLOAD_BLOCK = 256 * 1024
+# What FluxOS accepts as an upload's name (pathSecurity.validateFilename) and what a multipart
+# header can carry without quoting.
+_HEADER_UNSAFE = frozenset('"\r\n\0/\\')
+
+
+class MultipartFile:
+    """A multipart/form-data body of one file part, read from `fileobj` block by block as it is
+    sent, never held whole in memory. Its length is known up front (len()), so requests sends it
+    with a Content-Length rather than chunked, and FluxOS's formidable knows bytesExpected."""
+
+    def __init__(self, field: str, fileobj):
+        if not field or field in (".", "..") or _HEADER_UNSAFE & set(field):
+            raise ValueError("an upload's name has no quote, slash, backslash, NUL or line break")
+        boundary = "fluxpanel" + secrets.token_hex(16)
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        self._head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+                      f"filename=\"{field}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                      ).encode()
+        self._tail = f"\r\n--{boundary}--\r\n".encode()
+        self._file = fileobj
+        start = fileobj.tell()
+        self._size = fileobj.seek(0, os.SEEK_END) - start
+        fileobj.seek(start)
+
+    def __len__(self) -> int:
+        return len(self._head) + self._size + len(self._tail)
+
+    def __iter__(self):
+        yield self._head
+        left = self._size
+        while left > 0:
+            block = self._file.read(min(UPLOAD_BLOCK, left))
+            if not block:
+                raise ValueError("the file shrank while it was being uploaded")
+            left -= len(block)
+            yield block
+        yield self._tail
 
 
 class FilesMixin:
@@ -46,6 +94,32 @@ class FilesMixin:
     def download_folder(self, app: str, component: str, folder: str, dest=None):
         """A folder as a zip archive."""
         return self._download(self.path_url("apps", "downloadfolder", app, component, folder), dest)
+
+    def upload_file(self, app: str, component: str, folder: str, filename: str, fileobj, *,
+                    timeout=None) -> dict:
+        """Upload into `folder` (relative to the component mount, "" = its root) as `filename`.
+        Any type but `backup` writes into `folder`; folder and filename go in the query string
+        (FluxOS reads `req.params.x || req.query.x`), so the mount root needs no empty segment."""
+        url = self.path_url("ioutils", "fileupload", "file", app, component,
+                            query={"folder": folder or None, "filename": filename})
+        return self._upload(url, filename, fileobj, timeout=timeout)
+
+    def _upload(self, url: str, field: str, fileobj, *, timeout=None) -> dict:
+        """POST one file as multipart, streamed; FluxOS's reply is progress arrays then the field
+        name, or an error envelope inside that stream."""
+        body = MultipartFile(field, fileobj)
+        headers = self._headers(auth=True, per_user=False, content_type=body.content_type)
+        try:
+            response = self._fetch("POST", url, headers=headers, data=body,
+                                   timeout=timeout or (self.timeout[0], STREAM_READ_TIMEOUT),
+                                   budget=self.stream_bounds.max_seconds)
+        except NodeUnreachable as exc:
+            # On missing privilege or parameters, or a folder it refuses, the node just drops
+            # the connection (IOUtils.fileUpload's catch: res.connection.destroy()).
+            raise Unauthorized("upload refused: connection dropped by the node (no app-owner "
+                               "privilege, or a folder it does not accept)", url=url, code=401,
+                               name="Unauthorized") from exc
+        return parse_upload_progress(response.text, url)
 
     def _download(self, url: str, dest, *, max_in_memory: int = MAX_DOWNLOAD_IN_MEMORY):
         response = self._stream(url, auth=True, timeout=(self.timeout[0], STREAM_READ_TIMEOUT),

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,9 +21,12 @@ from apps.jobs.runner import run_job
 from apps.nodes.models import MaintenanceClaim, Node, NodeSnapshot
 from apps.operations import actions
 from apps.wallets import actions as wallet_actions
+from apps.wallets.models import SigningRequest
+from tests.integration.wallets.test_node_sessions import sign_queue
 from tests.sim import fluxnode_lifecycle as lifecycle
 from tests.sim import keys
 from tests.sim.fluxnode_auth import fluxos_phrase
+from tests.sim.wallet import link
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APP = "wiki2"  # on simulated nodes 2, 3, 7, 8, 11 (seed 3), components app and db
@@ -231,6 +235,9 @@ def test_it_cancels_between_instances(setup, fleet):
     assert job.status == Job.Status.CANCELLED
     changed = [i for i in entry.nodes if restarts(fleet, i) != before[i]]
     assert len(changed) == 1
+    # The record of what was done outlives the cancel, which stops the output's own summary.
+    assert [(text, kind) for _, text, kind in job.outcome_rows] == [("done", "done")] + [
+        ("not reached", "waiting")] * (len(entry.nodes) - 1)
 
 
 def test_it_says_so_without_authorisation(setup, fleet, client_as):
@@ -296,3 +303,59 @@ def test_it_swaps_the_form_for_the_chosen_operation(setup, client_as):
                                          HTTP_HX_REQUEST="true")
     assert started.status_code == 204 and started["HX-Redirect"].startswith("/jobs/")
     assert Job.objects.get().params["operation"] == "hard_redeploy"
+
+
+def _hold_restart(personas, app, client):
+    """An operator asks, with no authorisation yet, for a restart of the first instance once the
+    key holder signs; returns the held job."""
+    first = app.instances.order_by("location").first()
+    response = client.post(reverse("operations:operate", args=[app.pk]),
+                           {"operation": "restart", "mode": "one", "instances": [first.pk], "when_signed": "1"})
+    assert response.status_code == 302
+    return Job.objects.filter(kind="app_operation").latest("pk"), first
+
+
+def test_it_starts_once_the_key_holder_signs(setup, fleet, client_as):
+    personas, app, entry = setup
+    key = next(k for k in keys.OWNERS if k.zelid == app.owner)
+    link(personas.manager, key)
+    operator_client = Client()  # client_as has one client, which signs in as the last persona asked
+    operator_client.force_login(personas.operator)
+    page = operator_client.get(reverse("operations:operate", args=[app.pk])).content.decode()
+    assert 'data-role="start-when-signed"' in page
+    before = {i: restarts(fleet, i) for i in entry.nodes}
+    job, first = _hold_restart(personas, app, operator_client)
+    request = SigningRequest.objects.get(kind="app_owner", zelid=app.owner)
+    assert job.held_for_request == request.pk and request.status == SigningRequest.Status.PENDING
+    assert f"job #{job.pk}" in request.purpose
+    assert run_job(job.pk) is None  # held: no worker may take it before the signature
+    assert "waiting for the key holder to sign" in operator_client.get(f"/jobs/{job.pk}/").content.decode()
+    manager = client_as("manager")
+    items, _ = sign_queue(manager, reverse("wallets:sign_next"), key)
+    assert [item["answer"]["ok"] for item in items] == [True]
+    job.refresh_from_db()
+    assert job.held_for_request is None and job.status == Job.Status.QUEUED
+    job = run(job)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    index = next(i for i in entry.nodes if fleet.fleet.identity(i).location == first.location)
+    assert [i for i in entry.nodes if restarts(fleet, i) != before[i]] == [index]
+    assert AuditEntry.objects.filter(action="operations.start", detail__held_for_request=request.pk).exists()
+
+
+def test_it_cancels_a_held_operation_when_the_key_holder_declines(setup, fleet):
+    personas, app, entry = setup
+    key = next(k for k in keys.OWNERS if k.zelid == app.owner)
+    link(personas.manager, key)
+    client = Client()
+    client.force_login(personas.operator)
+    job, _ = _hold_restart(personas, app, client)
+    second, _ = _hold_restart(personas, app, client)
+    request = SigningRequest.objects.get(kind="app_owner")  # the open request is reused
+    assert request.payload["release_jobs"] == [job.pk, second.pk]
+    manager = Membership.objects.get(user=personas.manager, team=personas.team)
+    wallet_actions.decline(membership=manager, request=request)
+    for held in (job, second):
+        held.refresh_from_db()
+        assert held.status == Job.Status.CANCELLED
+        assert "Declined by the key holder" in held.error and held.lines.last().text == held.error
+        assert run_job(held.pk) is None

@@ -1,0 +1,33 @@
+"""Access matrix of the Stats page (see tests/access.py for the rules): the page and its charts
+poll are for every member of the app's team (viewers included); docker inspect, top and changes
+of a container are for operators and above (inspect shows the environment)."""
+import pytest
+
+from apps.accounts.models import Role
+from apps.deployments.models import AppInstance, TeamApp
+from tests.access import PERSONAS, Case, check_case
+
+
+def objects(personas):
+    app = TeamApp.objects.create(team=personas.team, name="webapp", name_key="webapp",
+                                 spec={"version": 8, "name": "webapp", "compose": [{"name": "web"}]})
+    # A documentation address: the panel refuses to call it at once (no node is reached).
+    instance = AppInstance.objects.create(app=app, team=personas.team, location="203.0.113.7:16127")
+    return {"app": app.pk, "instance": instance.pk}
+
+
+CASES = [
+    Case("operations:stats", "get", Role.VIEWER, lambda o: {"pk": o["app"]}),
+    Case("operations:stats", "get", Role.VIEWER, lambda o: {"pk": o["app"]}, data={"part": "charts"}),
+    *[Case("operations:stats", "get", Role.OPERATOR, lambda o: {"pk": o["app"]},
+           data={"part": name, "instance": "1", "component": "web"}) for name in ("inspect", "top", "changes")],
+]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.name}-{(c.data or {}).get('part', 'page')}" for c in CASES])
+def test_it_access(case, persona, personas, client_as):
+    made = objects(personas)
+    if case.data and "instance" in case.data:  # the instance's real id
+        case = Case(case.name, case.method, case.minimum, case.kwargs, {**case.data, "instance": str(made["instance"])})
+    check_case(case, persona, client_as(persona), made)

@@ -9,15 +9,14 @@ in the raw JSON alike.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from apps.operations.operations import client_for, owner_auth, zelidauth_for_instance
+from apps.wallets.secrets_guard import secret_name
 
 MASK = "•••"
-SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|PRIVATE|SEED|MNEMONIC|WIF|CREDENTIAL", re.IGNORECASE)
 MAX_TEXT = 500
 MAX_PROCESSES = 500
 MAX_CHANGES = 2000
@@ -72,7 +71,7 @@ def masked_env(entries) -> list[tuple[str, str]]:
     for entry in _list(entries):
         name, _, value = str(entry).partition("=") if isinstance(entry, str) else ("", "", "")
         if name:
-            out.append((name[:MAX_TEXT], MASK if SECRET_NAME.search(name) else value[:MAX_TEXT]))
+            out.append((name[:MAX_TEXT], MASK if secret_name(name) else value[:MAX_TEXT]))
     return out
 
 

@@ -22,7 +22,7 @@ from apps.jobs.actions import enqueue
 from apps.jobs.models import Job
 from apps.operations import operations as ops
 from apps.operations.exec_runs import JOB_KIND, no_owner_message
-from apps.wallets.secrets_guard import find_secret, refusal_message
+from apps.wallets.secrets_guard import find_secret, refusal_message, secret_name
 from fluxpanel.fluxos.client import component_name
 from fluxpanel.params import parse_id
 
@@ -31,7 +31,6 @@ MAX_COMMAND_CHARS = 2000
 MAX_ENV_ENTRIES = 20
 MAX_ENV_CHARS = 1000
 # A variable (or a --flag=) named like one of these carries a secret, whatever its value looks like.
-SECRET_NAME_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "PRIVATE", "SEED", "MNEMONIC", "WIF", "KEY")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ASSIGNMENT = re.compile(r"-*([A-Za-z_][A-Za-z0-9_.-]*)=")
 # Control characters (NUL above all: PostgreSQL's JSON cannot hold it) have no place in a typed line.
@@ -78,11 +77,6 @@ def parse_env(text: str) -> list[str]:
     return entries
 
 
-def _secret_name(name: str) -> bool:
-    upper = name.upper()
-    return any(word in upper for word in SECRET_NAME_WORDS)
-
-
 def secret_problem(line: str, argv: list[str], env: list[str]) -> tuple[str, str] | None:
     """(which field, what the refusal says) when the command or its environment looks like it
     carries a secret; None when it does not. Never repeats the value."""
@@ -92,7 +86,7 @@ def secret_problem(line: str, argv: list[str], env: list[str]) -> tuple[str, str
         return "command", refusal_message(kind)
     for part in argv:
         match = ASSIGNMENT.match(part)
-        if match and _secret_name(match.group(1)):
+        if match and secret_name(match.group(1)):
             return "command", (f"The command sets “{match.group(1)}”, a name that holds a secret. Exec does not "
                                "pass secrets: they would stay in the job's output and the audit log.")
     for entry in env:
@@ -100,7 +94,7 @@ def secret_problem(line: str, argv: list[str], env: list[str]) -> tuple[str, str
         kind = find_secret(value, name=name) or find_secret(entry, name=name)
         if kind:
             return "env", refusal_message(kind)
-        if _secret_name(name):
+        if secret_name(name):
             return "env", (f"The environment variable “{name}” is named like a secret. Exec does not pass "
                            "secrets into containers: they would stay in the job's output and the audit log. "
                            "Put it in the app's specification instead.")

@@ -15,13 +15,10 @@ import dataclasses
 import shlex
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 
-from apps.accounts.access import member_for_task
 from apps.accounts.models import Role
 from apps.jobs.kinds import job_kind
 from apps.operations import operations as ops
-from apps.operations.jobs import OperationFailed, _reason
 from fluxpanel.fluxos.client import component_name
 
 JOB_KIND = "app_exec"
@@ -32,7 +29,7 @@ MAX_LINE_CHARS = 4000
 BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-class ExecFailed(OperationFailed):
+class ExecFailed(ops.OperationFailed):
     pass
 
 
@@ -40,10 +37,6 @@ def no_owner_message(app) -> str:
     return (f"Exec needs the team's app-owner authorisation by {app.owner or 'the app owner'}: FluxOS lets "
             "only the app's owner run commands in its containers (a node admin's session is refused). "
             "Ask the key holder to sign one on the Wallet page (app-owner authorisation, 2 hours).")
-
-
-def instance_label(instance) -> str:
-    return instance.location + (f" (node {instance.node.name})" if instance.node_id else "")
 
 
 class OutputWriter:
@@ -97,23 +90,17 @@ class OutputWriter:
 
 @job_kind(JOB_KIND, label="Exec in an app", role=Role.OPERATOR)
 def run_exec(ctx, app: int, instance: int, component: str, argv: list, env=()):
-    from apps.deployments.models import AppInstance, TeamApp
+    from apps.deployments.models import AppInstance
     from apps.jobs.runner import JobCancelled
 
-    try:
-        membership = member_for_task(ctx.job.requested_by_id, ctx.job.team_id, Role.OPERATOR)
-    except PermissionDenied:
-        raise ExecFailed("The member who started this command can no longer act for the team.") from None
-    team_app = TeamApp.objects.filter(team_id=ctx.job.team_id, pk=app).first()
-    if team_app is None:
-        raise ExecFailed("The app is no longer one of the team's apps.")
+    membership, team_app = ops.member_and_app(ctx.job, app, "this command")
     target = AppInstance.objects.filter(app=team_app, pk=instance).select_related("node").first()
     if target is None:
         raise ExecFailed(f"{team_app.name} no longer has that instance (an app sync removed it).")
     owner = ops.owner_auth(membership, team_app)
     if owner is None:
         raise ExecFailed(no_owner_message(team_app))
-    label = instance_label(target)
+    label = ops.instance_label(target)
     where = component_name(component or None, team_app.name)
     ctx.log(f"{label}: {where}: $ {shlex.join(argv)}"
             + (f" (environment: {', '.join(entry.partition('=')[0] for entry in env)})" if env else ""),
@@ -137,7 +124,7 @@ def run_exec(ctx, app: int, instance: int, component: str, argv: list, env=()):
         raise
     except Exception as exc:  # noqa: BLE001 - every failure of the call is the job's reason
         writer.flush()
-        raise ExecFailed(f"{label}: {_reason(exc)}" + _hint(exc)) from None
+        raise ExecFailed(f"{label}: {ops.failure_reason(exc)}" + _hint(exc)) from None
     ended = "cut" if writer.cut else "ended"
     ctx.log(f"{label}: the command's output {ended} after {writer.lines} line(s). FluxOS reports no exit "
             "code: the output is the outcome.")

@@ -13,9 +13,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 
-from apps.accounts.access import member_for_task
 from apps.accounts.models import Role
 from apps.jobs.kinds import job_kind
 from apps.jobs.models import OUTCOME_IN_PROGRESS
@@ -27,29 +25,8 @@ NOT_REACHED = "not reached"
 WINDOW_ENDED = "not reached: the maintenance window ended"
 
 
-class OperationFailed(Exception):
-    pass
-
-
 def _setting(name: str) -> float:
     return float(getattr(settings, name))
-
-
-def _reason(exc) -> str:
-    from fluxpanel.fluxos.client import FluxClientError, FluxError, NodeTimeout, Unauthorized
-    from fluxpanel.fluxos.client.reasons import explain
-
-    if isinstance(exc, Unauthorized):
-        return f"FluxOS refused the authorisation: {exc.message}"
-    if isinstance(exc, FluxError):
-        return f"FluxOS answered an error: {exc.message}"
-    if isinstance(exc, NodeTimeout):
-        return f"the node did not answer in time ({explain(exc).short})"
-    if isinstance(exc, FluxClientError):
-        return f"the node failed ({explain(exc).short})"
-    if isinstance(exc, ValueError):
-        return f"not a node address: {exc}"
-    return f"panel error: {type(exc).__name__}"
 
 
 def _wait_unblocked(ctx, label: str, node) -> str:
@@ -73,15 +50,9 @@ def _wait_unblocked(ctx, label: str, node) -> str:
 @job_kind(JOB_KIND, label="App operation", role=Role.OPERATOR)
 def run_operation(ctx, app: int, operation: str, mode: str, component: str = "", instances=(),
                   batch: int = 1, skip_failures: bool = False, window_end: str = ""):
-    from apps.deployments.models import AppInstance, TeamApp
+    from apps.deployments.models import AppInstance
 
-    try:
-        membership = member_for_task(ctx.job.requested_by_id, ctx.job.team_id, Role.OPERATOR)
-    except PermissionDenied:
-        raise OperationFailed("The member who started this operation can no longer act for the team.") from None
-    team_app = TeamApp.objects.filter(team_id=ctx.job.team_id, pk=app).first()
-    if team_app is None:
-        raise OperationFailed("The app is no longer one of the team's apps.")
+    membership, team_app = ops.member_and_app(ctx.job, app, "this operation")
     op = ops.OPERATIONS[operation]
     rows = AppInstance.objects.filter(app=team_app).select_related("node").order_by("location")
     if instances:
@@ -89,7 +60,7 @@ def run_operation(ctx, app: int, operation: str, mode: str, component: str = "",
     targets = list(rows)
     what = f"{op.label} of {team_app.name}" + (f" component {component}" if component else "")
     if not targets:
-        raise OperationFailed(f"{what}: no instance to act on.")
+        raise ops.OperationFailed(f"{what}: no instance to act on.")
     owner = ops.owner_auth(membership, team_app)
     if mode == "global":
         return _global(ctx, membership, team_app, op, targets, owner, what)
@@ -114,7 +85,7 @@ def run_operation(ctx, app: int, operation: str, mode: str, component: str = "",
             _record(ctx, targets, {**outcome, **dict.fromkeys(acting, OUTCOME_IN_PROGRESS)})
             started = []
             for instance in group:
-                label = f"{instance.location}" + (f" (node {instance.node.name})" if instance.node else "")
+                label = ops.instance_label(instance)
                 problem = _wait_unblocked(ctx, label, instance.node)
                 if not problem:
                     problem = _one(ctx, membership, team_app, op, instance, component, owner, label)
@@ -150,12 +121,12 @@ def run_operation(ctx, app: int, operation: str, mode: str, component: str = "",
         _outcome(ctx, targets, {**dict.fromkeys(acting, OUTCOME_IN_PROGRESS), **outcome})
     if closed:
         done = sum(1 for text in outcome.values() if text == "done")
-        raise OperationFailed(f"{what}: the maintenance window ended at {closed}; done on {done} of "
+        raise ops.OperationFailed(f"{what}: the maintenance window ended at {closed}; done on {done} of "
                               f"{len(targets)} instance(s), the others not reached"
                               + (f" ({len(failed)} failed)" if failed else "") + ".")
     if failed:
         verb = "skipped" if skip_failures else "stopped at the first failure"
-        raise OperationFailed(f"{what}: {len(failed)} of {len(targets)} instance(s) failed ({verb}): "
+        raise ops.OperationFailed(f"{what}: {len(failed)} of {len(targets)} instance(s) failed ({verb}): "
                               + outcome[failed[0]].removeprefix("failed: "))
     ctx.log(f"{what}: done on {len(targets)} instance(s).", progress=100)
 
@@ -188,14 +159,14 @@ def _one(ctx, membership, team_app, op, instance, component, owner, label) -> st
 
         if isinstance(exc, JobCancelled):
             raise
-        return _reason(exc)
+        return ops.failure_reason(exc)
     ctx.log(f"{label}: {message}")
     return ""
 
 
 def _global(ctx, membership, team_app, op, targets, owner, what):
     if not owner:
-        raise OperationFailed(f"{what}: FluxOS's global route needs the team's app-owner authorisation by "
+        raise ops.OperationFailed(f"{what}: FluxOS's global route needs the team's app-owner authorisation by "
                               f"{team_app.owner or 'the owner'} (a node session is valid on its own node only). "
                               "Ask the key holder to sign one on the Wallet page.")
     ctx.log(f"{what}: through FluxOS's global route ({len(targets)} instance(s) known).", progress=5)
@@ -209,14 +180,14 @@ def _global(ctx, membership, team_app, op, targets, owner, what):
 
             if isinstance(exc, JobCancelled):
                 raise
-            problems.append(f"{instance.location}: {_reason(exc)}")
-            ctx.log(f"{instance.location}: {_reason(exc)}")
+            problems.append(f"{instance.location}: {ops.failure_reason(exc)}")
+            ctx.log(f"{instance.location}: {ops.failure_reason(exc)}")
             continue
         ctx.log(f"{instance.location}: {message}")
         ctx.log("FluxOS forwards the command to every instance without reporting each result; the next "
                 "app sync shows their states.", progress=100)
         return
-    raise OperationFailed(f"{what}: no node took the global command: " + "; ".join(problems))
+    raise ops.OperationFailed(f"{what}: no node took the global command: " + "; ".join(problems))
 
 
 def _record(ctx, targets, outcome: dict) -> None:

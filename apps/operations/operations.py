@@ -18,6 +18,52 @@ from django.utils import timezone
 from apps.nodes.clients import node_client
 
 
+class OperationFailed(Exception):
+    """A job of an app (operation, exec) cannot go on; its text is the job's error."""
+
+
+def member_and_app(job, app_id: int, what: str):
+    """The member who started `job`, still an operator of its team, and the team app it acts on;
+    OperationFailed saying why not (a job runs later than it was asked for)."""
+    from django.core.exceptions import PermissionDenied
+
+    from apps.accounts.access import member_for_task
+    from apps.accounts.models import Role
+    from apps.deployments.models import TeamApp
+
+    try:
+        membership = member_for_task(job.requested_by_id, job.team_id, Role.OPERATOR)
+    except PermissionDenied:
+        raise OperationFailed(f"The member who started {what} can no longer act for the team.") from None
+    team_app = TeamApp.objects.filter(team_id=job.team_id, pk=app_id).first()
+    if team_app is None:
+        raise OperationFailed("The app is no longer one of the team's apps.")
+    return membership, team_app
+
+
+def instance_label(instance) -> str:
+    """How a job's output names an instance: its location, and the team's node there if known."""
+    return instance.location + (f" (node {instance.node.name})" if instance.node_id else "")
+
+
+def failure_reason(exc) -> str:
+    """One failed call of one instance, in words for the job's output and outcome."""
+    from fluxpanel.fluxos.client import FluxClientError, FluxError, NodeTimeout, Unauthorized
+    from fluxpanel.fluxos.client.reasons import explain
+
+    if isinstance(exc, Unauthorized):
+        return f"FluxOS refused the authorisation: {exc.message}"
+    if isinstance(exc, FluxError):
+        return f"FluxOS answered an error: {exc.message}"
+    if isinstance(exc, NodeTimeout):
+        return f"the node did not answer in time ({explain(exc).short})"
+    if isinstance(exc, FluxClientError):
+        return f"the node failed ({explain(exc).short})"
+    if isinstance(exc, ValueError):
+        return f"not a node address: {exc}"
+    return f"panel error: {type(exc).__name__}"
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str

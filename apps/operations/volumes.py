@@ -199,12 +199,6 @@ def parse_listing(data, folder: str) -> Listing:
 # --------------------------------------------------------------------------- calls
 
 
-def _reason(exc) -> str:
-    from apps.operations.jobs import _reason as reason_of_failure
-
-    return reason_of_failure(exc)
-
-
 def client(membership, app, instance):
     """The instance's node as the owner's app-owner authorisation, else the team's session on
     that node; VolumeError (pointing to the Wallet page) when neither is valid."""
@@ -224,7 +218,9 @@ def _call(what: str, call):
     try:
         return call()
     except FluxClientError as exc:
-        raise VolumeError(f"{what}: {_reason(exc)}") from exc
+        from apps.operations.operations import failure_reason
+
+        raise VolumeError(f"{what}: {failure_reason(exc)}") from exc
 
 
 def _message(what: str, answer) -> str:

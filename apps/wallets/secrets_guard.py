@@ -115,6 +115,16 @@ def _labelled_hex(text: str, name: str, hex_field: bool) -> bool:
     return any(_is_label(match.group(1)) for match in _LABELLED_HEX.finditer(text))
 
 
+# A name (an environment variable, a field) that says its value is a secret: one of these words
+# anywhere, or a part of the name ending in KEY (API_KEY, PRIVKEY; not KEYBOARD_LAYOUT).
+_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|PRIVATE|SEED|MNEMONIC|WIF|CREDENTIAL|KEY(?![A-Z])")
+
+
+def secret_name(name: str) -> bool:
+    """Whether `name` says its value is a secret (so it is masked, or refused)."""
+    return isinstance(name, str) and bool(_SECRET_NAME.search(name.upper()))
+
+
 def find_secret(value, name: str = "", *, hex_field: bool = False) -> str | None:
     """The kind of secret `value` looks like ('hex', 'wif', 'xprv', 'seed'), or None. `name` is
     the field's name: a 64-hex value alone counts as a key only in a field named like one, or

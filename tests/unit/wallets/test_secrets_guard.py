@@ -7,7 +7,7 @@ from django import forms
 from django.http import QueryDict
 from mnemonic import Mnemonic
 
-from apps.wallets.secrets_guard import SecretsGuardMixin, find_secret
+from apps.wallets.secrets_guard import SecretsGuardMixin, find_secret, secret_name
 from fluxpanel.fluxos.crypto import base58check_encode
 from fluxpanel.fluxos.signatures import sign_message
 from tests.sim import keys
@@ -114,3 +114,12 @@ def test_it_takes_a_bare_64_hex_value_as_a_key_only_where_the_field_says_so():
     assert find_secret(HEX, "private_key") == "hex"
     assert find_secret(HEX, "pubkey") is None
     assert find_secret(HEX, "signature", hex_field=True) == "hex"
+
+
+@pytest.mark.parametrize("name, secret", [
+    ("DB_PASSWORD", True), ("api_key", True), ("PRIVKEY", True), ("AWS_SECRET_ACCESS_KEY", True),
+    ("GITHUB_TOKEN", True), ("wallet_seed", True), ("SMTP_CREDENTIALS", True), ("KEY", True),
+    ("KEYBOARD_LAYOUT", False), ("PATH", False), ("TZ", False), ("LOG_LEVEL", False), ("", False),
+])
+def test_it_tells_a_secret_name(name, secret):
+    assert secret_name(name) is secret

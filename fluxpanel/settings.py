@@ -260,6 +260,12 @@ OPERATIONS_STATS_KEEP_S = env.get_int("OPERATIONS_STATS_KEEP_S", 3600, minimum=6
 OPERATIONS_STATS_BUDGET_S = env.get_int("OPERATIONS_STATS_BUDGET_S", 5, minimum=1, maximum=60)
 # The volume browser: the largest file uploaded through the panel (FluxOS itself takes up to 10 GB).
 OPERATIONS_UPLOAD_MAX_MB = env.get_int("OPERATIONS_UPLOAD_MAX_MB", 1024, minimum=1, maximum=10240)
+# Past that limit a file stops being spooled to disk while the body is parsed (fluxpanel/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "fluxpanel.uploads.UploadSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
 # Development and tests only (needs FLUXPANEL_ALLOW_ANY_NODE_URL): how to reach an instance's node
 # from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose

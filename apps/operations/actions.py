@@ -7,13 +7,14 @@ from django.db import transaction
 
 from apps.accounts import audit
 from apps.accounts.access import require_role_audited
+from apps.accounts.audit import AuditEvent
 from apps.accounts.models import Membership, Role
 from apps.jobs.actions import enqueue
 from apps.jobs.models import Job
 from apps.operations import operations as ops
 from apps.operations.jobs import JOB_KIND
 
-AUDIT_ACTION = "operations.start"
+AUDIT_ACTION = AuditEvent.OPERATIONS_START
 
 
 def start_operation(*, membership: Membership, app, operation: str, mode: str, component: str = "",

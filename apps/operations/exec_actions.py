@@ -17,6 +17,7 @@ from django.db import transaction
 
 from apps.accounts import audit
 from apps.accounts.access import require_role_audited
+from apps.accounts.audit import AuditEvent
 from apps.accounts.models import AuditEntry, Membership, Role
 from apps.jobs.actions import enqueue
 from apps.jobs.models import Job
@@ -26,7 +27,7 @@ from apps.wallets.secrets_guard import find_secret, refusal_message, secret_name
 from fluxpanel.fluxos.client import component_name
 from fluxpanel.params import parse_id
 
-AUDIT_ACTION = "operations.exec"
+AUDIT_ACTION = AuditEvent.OPERATIONS_EXEC
 MAX_COMMAND_CHARS = 2000
 MAX_ENV_ENTRIES = 20
 MAX_ENV_CHARS = 1000

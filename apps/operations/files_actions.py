@@ -10,6 +10,7 @@ from django.db import transaction
 
 from apps.accounts import audit
 from apps.accounts.access import require_role_audited
+from apps.accounts.audit import AuditEvent
 from apps.accounts.models import AuditEntry, Membership, Role
 from apps.operations import volumes
 
@@ -45,19 +46,19 @@ def _run(event: str, *, membership: Membership, app, instance, component: str, c
 
 
 def make_folder(*, membership, app, instance, component: str, folder: str, name: str) -> str:
-    return _run("files.mkdir", membership=membership, app=app, instance=instance, component=component,
+    return _run(AuditEvent.FILES_MKDIR, membership=membership, app=app, instance=instance, component=component,
                 path=f"{folder}/{name}"[:300],
                 call=lambda: volumes.create_folder(membership, app, instance, component, folder, name))
 
 
 def rename(*, membership, app, instance, component: str, path: str, new_name: str) -> str:
-    return _run("files.rename", membership=membership, app=app, instance=instance, component=component,
+    return _run(AuditEvent.FILES_RENAME, membership=membership, app=app, instance=instance, component=component,
                 path=path[:300], new_name=new_name[:300],
                 call=lambda: volumes.rename(membership, app, instance, component, path, new_name))
 
 
 def delete(*, membership, app, instance, component: str, path: str) -> str:
-    return _run("files.delete", membership=membership, app=app, instance=instance, component=component,
+    return _run(AuditEvent.FILES_DELETE, membership=membership, app=app, instance=instance, component=component,
                 path=path[:300], call=lambda: volumes.remove(membership, app, instance, component, path))
 
 
@@ -77,13 +78,13 @@ def upload(*, membership, app, instance, component: str, folder: str, uploaded) 
         with uploaded.open("rb") as fileobj:
             return volumes.upload(membership, app, instance, component, folder, uploaded.name, fileobj)
 
-    return _run("files.upload", membership=membership, app=app, instance=instance, component=component,
+    return _run(AuditEvent.FILES_UPLOAD, membership=membership, app=app, instance=instance, component=component,
                 path=f"{folder}/{uploaded.name}"[:300], size=uploaded.size, call=forward)
 
 
 def download(*, membership, app, instance, component: str, path: str, folder: bool):
     """(temporary file, the name to give it): the caller streams and closes it."""
-    sink = _run("files.download", membership=membership, app=app, instance=instance, component=component,
+    sink = _run(AuditEvent.FILES_DOWNLOAD, membership=membership, app=app, instance=instance, component=component,
                 path=path[:300], kind="folder" if folder else "file",
                 call=lambda: volumes.download(membership, app, instance, component, path, folder=folder))
     return sink, volumes.download_name(path, folder=folder)

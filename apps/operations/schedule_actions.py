@@ -13,6 +13,7 @@ from django.db import transaction
 
 from apps.accounts import audit
 from apps.accounts.access import require_role_audited
+from apps.accounts.audit import AuditEvent
 from apps.accounts.models import Membership, Role
 from apps.operations import operations as ops
 from apps.operations import schedules, windows
@@ -51,7 +52,7 @@ def create_window(*, membership: Membership, **values) -> TeamWindow:
     fields = _window_fields(membership.team, **values)
     with transaction.atomic():
         window = TeamWindow.objects.create(team=membership.team, created_by=membership.user, **fields)
-        audit.record(team=membership.team, actor=membership.user, action="operations.window_create",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_WINDOW_CREATE,
                      target=window, window=windows.describe(window))
     return window
 
@@ -68,7 +69,7 @@ def update_window(*, membership: Membership, window: TeamWindow, **values) -> Te
         window.save()
         for schedule in window.schedules.select_related("app", "window"):
             schedules.sync_beat(schedule)
-        audit.record(team=membership.team, actor=membership.user, action="operations.window_update",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_WINDOW_UPDATE,
                      target=window, before=before, after=windows.describe(window))
     return window
 
@@ -80,7 +81,7 @@ def delete_window(*, membership: Membership, window: TeamWindow) -> None:
     if used:
         raise ValidationError(f"The window “{window.name}” is used by {used} schedule(s): delete or move them first.")
     with transaction.atomic():
-        audit.record(team=membership.team, actor=membership.user, action="operations.window_delete",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_WINDOW_DELETE,
                      target=window, window=windows.describe(window))
         window.delete()
 
@@ -120,7 +121,7 @@ def create_schedule(*, membership: Membership, **values) -> OperationSchedule:
     with transaction.atomic():
         schedule = OperationSchedule.objects.create(team=membership.team, created_by=membership.user, **fields)
         schedules.sync_beat(schedule)
-        audit.record(team=membership.team, actor=membership.user, action="operations.schedule_create",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_SCHEDULE_CREATE,
                      target=fields["app"], schedule=schedule.pk, **_summary(schedule))
     return schedule
 
@@ -136,7 +137,7 @@ def update_schedule(*, membership: Membership, schedule: OperationSchedule, **va
         schedule.created_by = membership.user
         schedule.save()
         schedules.sync_beat(schedule)
-        audit.record(team=membership.team, actor=membership.user, action="operations.schedule_update",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_SCHEDULE_UPDATE,
                      target=schedule.app, schedule=schedule.pk, before=before, after=_summary(schedule))
     return schedule
 
@@ -148,7 +149,7 @@ def set_schedule_enabled(*, membership: Membership, schedule: OperationSchedule,
         schedule.enabled = bool(enabled)
         schedule.save(update_fields=["enabled"])
         schedules.sync_beat(schedule)
-        audit.record(team=membership.team, actor=membership.user, action="operations.schedule_update",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_SCHEDULE_UPDATE,
                      target=schedule.app, schedule=schedule.pk, enabled=schedule.enabled)
     return schedule
 
@@ -157,7 +158,7 @@ def delete_schedule(*, membership: Membership, schedule: OperationSchedule) -> N
     require_role_audited(membership, Role.OPERATOR, "operations.schedule_actions.delete_schedule")
     _same_team(membership, schedule)
     with transaction.atomic():
-        audit.record(team=membership.team, actor=membership.user, action="operations.schedule_delete",
+        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_SCHEDULE_DELETE,
                      target=schedule.app, schedule=schedule.pk, **_summary(schedule))
         pk = schedule.pk
         schedule.delete()

@@ -22,13 +22,14 @@ from django.utils import timezone
 
 from apps.accounts import audit
 from apps.accounts.access import member_for_task
+from apps.accounts.audit import AuditEvent
 from apps.accounts.models import Role
 from apps.jobs.models import Job
 from apps.operations import windows
 from apps.operations.models import OperationSchedule
 
 TASK = "operations.run_schedule"
-RUN_AUDIT_ACTION = "operations.schedule_run"
+RUN_AUDIT_ACTION = AuditEvent.OPERATIONS_SCHEDULE_RUN
 
 
 def task_name(schedule_id: int) -> str:

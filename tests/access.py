@@ -25,6 +25,22 @@ class Case:
     ok_statuses: tuple = field(default=(200, 204, 302, 304))
 
 
+def operated_app(personas, *, instance: bool = True) -> dict:
+    """The objects of an operations page's cases: team A's app "webapp" (one component, an owner)
+    and, unless told not to, one instance at a documentation address (203.0.113.7), which the
+    panel refuses to call at once, so no case reaches a node."""
+    from apps.deployments.models import AppInstance, TeamApp
+
+    app = TeamApp.objects.create(team=personas.team, name="webapp", name_key="webapp",
+                                 owner="1CbErtneaX2QVyUfwU7JGB7VzvPgrgc3uC",
+                                 spec={"version": 8, "name": "webapp", "compose": [{"name": "web"}]})
+    found = {"app": app.pk}
+    if instance:
+        found["instance"] = AppInstance.objects.create(app=app, team=personas.team,
+                                                       location="203.0.113.7:16127").pk
+    return found
+
+
 def expected_status(case: Case, persona: str) -> str:
     from apps.accounts.models import Role
 

@@ -3,15 +3,11 @@ app's container is for operators; viewers neither see the page nor start a comma
 import pytest
 
 from apps.accounts.models import Role
-from apps.deployments.models import AppInstance, TeamApp
-from tests.access import PERSONAS, Case, check_case
+from tests.access import PERSONAS, Case, check_case, operated_app
 
 
 def objects(personas):
-    app = TeamApp.objects.create(team=personas.team, name="webapp", owner="1CbErtneaX2QVyUfwU7JGB7VzvPgrgc3uC",
-                                 spec={"version": 8, "name": "webapp", "compose": [{"name": "web"}]})
-    instance = AppInstance.objects.create(app=app, team=personas.team, location="10.1.2.3")
-    return {"app": app.pk, "instance": instance.pk}
+    return operated_app(personas)
 
 
 CASES = [

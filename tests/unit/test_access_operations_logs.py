@@ -3,14 +3,11 @@ downloading an app's logs is for every member of the app's team (viewers include
 import pytest
 
 from apps.accounts.models import Role
-from apps.deployments.models import TeamApp
-from tests.access import PERSONAS, Case, check_case
+from tests.access import PERSONAS, Case, check_case, operated_app
 
 
 def objects(personas):
-    app = TeamApp.objects.create(team=personas.team, name="webapp", name_key="webapp",
-                                 spec={"version": 8, "name": "webapp", "compose": [{"name": "web"}]})
-    return {"app": app.pk}
+    return operated_app(personas, instance=False)
 
 
 CASES = [

@@ -8,12 +8,11 @@ import pytest
 from apps.accounts.models import Role
 from apps.deployments.models import TeamApp
 from apps.operations.models import OperationSchedule, TeamWindow
-from tests.access import PERSONAS, Case, check_case
+from tests.access import PERSONAS, Case, check_case, operated_app
 
 
 def objects(personas):
-    app = TeamApp.objects.create(team=personas.team, name="webapp", name_key="webapp",
-                                 spec={"version": 8, "name": "webapp", "compose": [{"name": "web"}]})
+    app = TeamApp.objects.get(pk=operated_app(personas, instance=False)["app"])
     window = TeamWindow.objects.create(team=personas.team, name="nights", weekdays=[6], start_time=time(22, 0),
                                        duration_minutes=240, timezone="Europe/Berlin")
     spare = TeamWindow.objects.create(team=personas.team, name="spare", weekdays=[0], start_time=time(3, 0),

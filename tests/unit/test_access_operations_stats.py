@@ -4,16 +4,11 @@ of a container are for operators and above (inspect shows the environment)."""
 import pytest
 
 from apps.accounts.models import Role
-from apps.deployments.models import AppInstance, TeamApp
-from tests.access import PERSONAS, Case, check_case
+from tests.access import PERSONAS, Case, check_case, operated_app
 
 
 def objects(personas):
-    app = TeamApp.objects.create(team=personas.team, name="webapp", name_key="webapp",
-                                 spec={"version": 8, "name": "webapp", "compose": [{"name": "web"}]})
-    # A documentation address: the panel refuses to call it at once (no node is reached).
-    instance = AppInstance.objects.create(app=app, team=personas.team, location="203.0.113.7:16127")
-    return {"app": app.pk, "instance": instance.pk}
+    return operated_app(personas)
 
 
 CASES = [

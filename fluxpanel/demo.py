@@ -54,6 +54,18 @@ def sim_owner_zelids() -> list[str]:
     return owner_zelids()
 
 
+def sim_owner_authorisations() -> list[str]:
+    """'zelid phrase signature' for each simulated owner: the demo plays the key holder's wallet,
+    signing a fresh FluxOS phrase with the simulator's test key (the panel gets the signature)."""
+    from tests.sim.keys import OWNERS
+
+    lines = []
+    for key in OWNERS:
+        phrase = key.phrase()
+        lines.append(f"{key.zelid} {phrase} {key.sign(phrase)}")
+    return lines
+
+
 def location_template(urls: list[str]) -> str:
     """`http://host:port/loc/{location}`: the simulator serves a node by its FluxOS location."""
     return urls[0].rsplit("/n/", 1)[0] + "/loc/{location}"
@@ -69,6 +81,7 @@ def seed(urls: list[str], engine_url: str) -> None:
     call_command("seed_demo_engine", engine_url, user=DEMO_USER, team=DEMO_TEAM)
     call_command("seed_demo_apps", *sim_owner_zelids(), user=DEMO_USER, team=DEMO_TEAM)
     call_command("sync_apps", team=DEMO_TEAM)
+    call_command("seed_demo_authorisations", *sim_owner_authorisations(), user=DEMO_USER, team=DEMO_TEAM)
 
 
 def main() -> int:

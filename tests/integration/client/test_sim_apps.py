@@ -4,8 +4,9 @@ import io
 
 import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from tests.sim import keys
 from tests.sim.fluxnode import SimFleet
 
 
@@ -154,7 +155,10 @@ def test_it_varies_expiry_when_asked():
 
 @pytest.mark.django_db
 def test_it_seeds_the_demo_team_with_the_sim_owners_and_syncs_their_apps(settings):
+    from apps.accounts.models import Membership
     from apps.deployments.models import TeamApp, WatchedOwner
+    from apps.wallets.models import AppOwnerAuthorisation
+    from apps.wallets.node_sessions import app_owner_zelidauth
     from fluxpanel import demo
 
     with SimFleet(nodes=12, seed=42, vary_expiry=True) as sim:
@@ -168,3 +172,19 @@ def test_it_seeds_the_demo_team_with_the_sim_owners_and_syncs_their_apps(setting
         assert owners <= set(WatchedOwner.objects.filter(team__name="Demo").values_list("address", flat=True))
         call_command("sync_apps", team="Demo", stdout=io.StringIO())
         assert set(TeamApp.objects.filter(team__name="Demo").values_list("name", flat=True)) == set(sim.app_names())
+        # The demo launcher signs, as the owners' wallets would, and the panel stores what verifies.
+        call_command("seed_demo_authorisations", *demo.sim_owner_authorisations(), user="demo", team="Demo",
+                     stdout=io.StringIO())
+        held = set(AppOwnerAuthorisation.objects.filter(team__name="Demo").values_list("zelid", flat=True))
+        assert held == set(demo.sim_owner_zelids())
+        app = TeamApp.objects.filter(team__name="Demo").first()
+        member = Membership.objects.get(team__name="Demo", user__username="demo")
+        assert app_owner_zelidauth(member, app.owner) is not None  # the Operate page can act at once
+        zelid, phrase, signature = demo.sim_owner_authorisations()[0].split(" ")
+        forged = signature[:-4] + ("AAAA" if not signature.endswith("AAAA") else "BBBB")
+        with pytest.raises(CommandError, match="does not verify"):
+            call_command("seed_demo_authorisations", f"{zelid} {phrase} {forged}", user="demo", team="Demo")
+        stale = keys.OWNERS[0].phrase(age_ms=3 * 3600 * 1000)
+        with pytest.raises(CommandError, match="older than FluxOS accepts"):
+            call_command("seed_demo_authorisations", f"{keys.OWNERS[0].zelid} {stale} {keys.OWNERS[0].sign(stale)}",
+                         user="demo", team="Demo")

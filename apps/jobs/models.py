@@ -57,6 +57,14 @@ class Job(models.Model):
         return self.status in self.FINISHED
 
     @property
+    def kind_label(self) -> str:
+        """What the job's kind is called on pages ("App operation"), its code name if unknown."""
+        from apps.jobs.kinds import get_kind
+
+        kind = get_kind(self.kind)
+        return kind.label if kind else self.kind
+
+    @property
     def held_for_request(self) -> int | None:
         value = self.params.get(HELD_FOR) if isinstance(self.params, dict) else None
         return value if isinstance(value, int) and self.status == self.Status.QUEUED else None

@@ -25,6 +25,7 @@ JOB_KIND = "app_exec"
 MAX_OUTPUT_LINES = 2000
 MAX_OUTPUT_BYTES = 256 * 1024
 MAX_LINE_CHARS = 4000
+DOCKER_START_FAILURE = "OCI runtime exec failed"
 # What str.splitlines (and so JobContext.log) counts as a line break.
 BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -112,10 +113,12 @@ def run_exec(ctx, app: int, instance: int, component: str, argv: list, env=()):
     client.stream_bounds = dataclasses.replace(client.stream_bounds, max_seconds=limit)
     timeout = (ops.CALL_TIMEOUT[0], limit)
     writer = OutputWriter(ctx)
+    opening = None  # the first piece of output: Docker's own text when the command could not start
     try:
         with client.exec_in_app(team_app.name, component or None, argv, env=list(env),
                                  timeout=timeout) as stream:
             for text in stream:
+                opening = opening if opening is not None else text
                 if not writer.feed(text):
                     break
             else:
@@ -125,6 +128,9 @@ def run_exec(ctx, app: int, instance: int, component: str, argv: list, env=()):
     except Exception as exc:  # noqa: BLE001 - every failure of the call is the job's reason
         writer.flush()
         raise ExecFailed(f"{label}: {ops.failure_reason(exc)}" + _hint(exc)) from None
+    if opening is not None and opening.lstrip().startswith(DOCKER_START_FAILURE):
+        # Docker writes why into the stream itself (no such program, no permission): not an output.
+        raise ExecFailed(f"{label}: the command could not start in the container: {opening.strip()[:300]}")
     ended = "cut" if writer.cut else "ended"
     ctx.log(f"{label}: the command's output {ended} after {writer.lines} line(s). FluxOS reports no exit "
             "code: the output is the outcome.")

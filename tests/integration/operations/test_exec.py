@@ -212,6 +212,14 @@ def test_it_fails_with_fluxos_message_on_an_error_envelope(setup, personas):
     assert not any(line == "hi" for line in output(job))
 
 
+def test_it_fails_when_the_command_cannot_start_in_the_container(setup, personas):
+    app, instance, _, component, _ = setup
+    job = run(start(personas, app, instance, component, "no-such-program --help"))
+    assert job.status == Job.Status.FAILED
+    assert "the command could not start in the container: OCI runtime exec failed" in job.error
+    assert '"no-such-program": executable file not found' in job.error
+
+
 def test_it_cuts_the_output_at_the_cap(setup, personas):
     app, instance, _, component, _ = setup
     job = run(start(personas, app, instance, component, "seq 1 5000"))

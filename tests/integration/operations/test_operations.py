@@ -138,7 +138,7 @@ def test_it_rolls_in_order_waiting_for_each_to_run_again(setup, fleet):
     assert job.progress == 100
 
 
-@pytest.mark.parametrize("fault", ["error", "hang"])
+@pytest.mark.parametrize("fault", ["error", "hang", "malformed", "down"])
 def test_it_stops_at_the_first_failure_with_a_reason(setup, fleet, fault, settings):
     personas, app, entry = setup
     authorise(personas, app)
@@ -148,13 +148,14 @@ def test_it_stops_at_the_first_failure_with_a_reason(setup, fleet, fault, settin
     if fault == "error":
         fleet.call(lifecycle.set_lifecycle_failure, fleet.fleet, index, "Flux App wiki2 not found")
     else:
-        fleet.inject(index, "hang")
+        fleet.inject(index, fault)
     before = {i: restarts(fleet, i) for i in entry.nodes}
     settings.OPERATIONS_READ_TIMEOUT_S = 1.5
     job = run(actions.start_operation(membership=operator(personas), app=app, operation="restart", mode="rolling"))
     assert job.status == Job.Status.FAILED
     assert "1 of 5 instance(s) failed (stopped at the first failure)" in job.error
-    reason = "FluxOS answered an error: Flux App wiki2 not found" if fault == "error" else "did not answer"
+    reason = {"error": "FluxOS answered an error: Flux App wiki2 not found", "hang": "did not answer",
+              "malformed": "the node failed (not a FluxOS answer", "down": "the node failed ("}[fault]
     assert reason in job.error
     changed = [i for i in entry.nodes if restarts(fleet, i) != before[i]]
     assert len(changed) == 1  # only the first; nothing after the failure

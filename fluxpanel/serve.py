@@ -1,6 +1,7 @@
-"""`make run`: migrate, then run the web server, a Celery worker and beat in the foreground.
+"""`make run`: migrate, then run the web server, a Celery worker, beat and the world-state
+subscriber (live updates from the engines) in the foreground.
 
-Ctrl-C (or SIGTERM) stops all three; if one of them exits, the others are stopped too, so the
+Ctrl-C (or SIGTERM) stops all four; if one of them exits, the others are stopped too, so the
 panel never keeps running half-alive.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def _settings():
@@ -23,8 +25,6 @@ def _settings():
 
 
 def prepare(settings) -> None:
-    from pathlib import Path
-
     from django.core.management import call_command
 
     from fluxpanel.env import private_dir
@@ -66,6 +66,9 @@ def commands(settings) -> list[tuple[str, list[str]]]:
         ("worker", worker),
         ("beat", [python, "-m", "celery", "-A", "fluxpanel", "beat", "--loglevel", "INFO",
                   "--pidfile", ""]),
+        # Needs only the database (no broker): one WebSocket per registered engine.
+        ("subscriber", [python, str(Path(__file__).resolve().parent.parent / "manage.py"),
+                        "worldstate_subscribe"]),
     ]
 
 

@@ -10,3 +10,8 @@ class WorldstateConfig(AppConfig):
         from apps.worldstate.bridge import on_sweep_finished
 
         sweep_finished.connect(on_sweep_finished, dispatch_uid="worldstate.bridge")
+
+        from apps.worldstate.subscriber import report
+        from fluxpanel.health import register_report
+
+        register_report("subscriber", report)

@@ -265,15 +265,17 @@ class WorldStateClient:
 
     # ---- live updates ---------------------------------------------------------------------------
 
-    def subscribe(self, entity_ids: Iterable[str] | None = None) -> Subscription:
+    def subscribe(self, entity_ids: Iterable[str] | None = None, *,
+                  silence: float | None = None) -> Subscription:
         """Open `/api/ws`. No ids: every update. Ids: exact matches only (no prefixes).
 
-        Deletions and metrics arrive regardless of the ids.
+        Deletions and metrics arrive regardless of the ids. `silence`: how long without a
+        message means the engine is gone (default: the client's timeout).
         """
         scheme, _, rest = self.base_url.partition("://")
         ws_scheme = "wss" if scheme == "https" else "ws"
         return Subscription(f"{ws_scheme}://{rest}/api/ws", entity_ids, self.timeout,
-                            allow_private=self.allow_private)
+                            allow_private=self.allow_private, silence=silence)
 
     # ---- transport ------------------------------------------------------------------------------
 
@@ -469,27 +471,56 @@ def _encode(value: Any, limit: int, what: str) -> bytes:
     return body
 
 
+# A WebSocket message larger than this is refused before it is read (a state_update carries one
+# property value; the engine's own event limit is 1 MiB).
+WS_MESSAGE_LIMIT = 2 * 1024 * 1024
+
+
+class SubscriptionEnded(WorldStateUnavailable):
+    """The engine closed the live connection (or it broke); `reason` says how, for a page."""
+
+
 class Subscription:
     """An open `/api/ws` connection; iterate it for parsed messages (dicts).
 
-    `metrics_update` arrives every 2 s, so a silence longer than the timeout means the engine
-    is gone: that raises WorldStateUnavailable. A close by the server ends the iteration.
+    The engine is untrusted, so the connection is bounded (shared/reference §5 says what a real
+    engine sends: JSON text frames, metrics_update every 2 s, never a ping of its own):
+
+    - no message for `silence` seconds means the engine is gone or stalls: WorldStateUnavailable
+      (pings or pongs alone do not count as a sign of life);
+    - a message over `max_bytes` (one frame or the sum of its fragments) is refused before its
+      payload is read, and a frame must finish within `silence` seconds of its header;
+    - a frame that is not a JSON object is counted in `garbage` and skipped; `max_garbage` of them
+      in a row end the connection (an engine that only sends garbage is not live).
+
+    A close by the engine ends the iteration with SubscriptionEnded.
     """
 
     def __init__(self, url: str, entity_ids: Iterable[str] | None, timeout: float, *,
-                 allow_private: bool = False):
-        import websocket  # only the live view needs it
+                 allow_private: bool = False, silence: float | None = None,
+                 max_bytes: int = WS_MESSAGE_LIMIT, max_garbage: int = 20):
+        import websocket  # only live updates need it
 
         self._websocket = websocket
         self.url = url
+        self.silence = silence if silence is not None else timeout
+        self.max_bytes = max_bytes
+        self.max_garbage = max_garbage
+        self.garbage = 0
         try:
             connected = _pinned_socket(url, timeout, allow_private)
-            self._socket = websocket.create_connection(url, timeout=timeout, socket=connected)
+            self._socket = websocket.create_connection(url, timeout=timeout, socket=connected,
+                                                       class_=_bounded_websocket_class())
         except netguard.OutboundRefused as error:
             raise WorldStateUnavailable(None, f"The panel does not open {url}: {error}") from error
+        except websocket.WebSocketBadStatusException as error:
+            raise WorldStateUnavailable(None, f"The engine refused live updates at {url} "
+                                              f"(HTTP {error.status_code}).") from error
         except (OSError, websocket.WebSocketException) as error:
             raise WorldStateUnavailable(None, f"Live updates at {url} cannot be opened "
-                                              f"({type(error).__name__}).") from error
+                                              f"({_os_reason(error)}).") from error
+        self._socket.settimeout(self.silence)
+        self._socket.frame_buffer.limit(max_bytes, self.silence)
         self.timeout = timeout
         for entity_id in entity_ids or ():
             self.subscribe(entity_id)
@@ -504,45 +535,167 @@ class Subscription:
         try:
             self._socket.send(json.dumps(message))
         except (OSError, self._websocket.WebSocketException) as error:
-            raise WorldStateUnavailable(None, f"Live updates at {self.url} were cut "
-                                              f"({type(error).__name__}).") from error
+            raise SubscriptionEnded(None, f"Live updates at {self.url} were cut "
+                                          f"({type(error).__name__}).") from error
 
     def __iter__(self) -> Iterator[dict]:
         return self
 
     def __next__(self) -> dict:
+        ws = self._websocket
+        from websocket._abnf import ABNF
+
         while True:
             try:
-                frame = self._socket.recv()
-            except self._websocket.WebSocketTimeoutException as error:
-                raise WorldStateUnavailable(None, f"No live update from {self.url} within "
-                                                  f"{self.timeout:g} s.") from error
-            except self._websocket.WebSocketConnectionClosedException:
-                raise StopIteration from None
-            except OSError as error:
-                raise WorldStateUnavailable(None, f"Live updates at {self.url} were cut "
-                                                  f"({type(error).__name__}).") from error
-            if not frame:
-                if not self._socket.connected:
-                    raise StopIteration
+                opcode, data = self._socket.recv_data(control_frame=True)
+            except (ws.WebSocketTimeoutException, TimeoutError) as error:
+                raise WorldStateUnavailable(None, f"No live update from the engine within "
+                                                  f"{self.silence:g} s (it sends metrics every "
+                                                  "2 s): it stalls or is gone.") from error
+            except _TooLarge as error:
+                raise WorldStateUnavailable(None, str(error)) from None
+            except ws.WebSocketConnectionClosedException:
+                raise SubscriptionEnded(None, "The live connection broke: the engine went "
+                                              "away without closing it.") from None
+            except (OSError, ws.WebSocketException) as error:
+                raise SubscriptionEnded(None, f"The live connection broke "
+                                              f"({_os_reason(error)}).") from error
+            if opcode == ABNF.OPCODE_CLOSE:
+                raise SubscriptionEnded(None, f"The engine closed the live connection"
+                                              f"{_close_code(data)}.")
+            if opcode in (ABNF.OPCODE_PING, ABNF.OPCODE_PONG):
                 continue
-            if isinstance(frame, bytes):
-                continue
-            try:
-                message = json.loads(frame)
-            except ValueError:
-                continue
+            message = None
+            if opcode == ABNF.OPCODE_TEXT:
+                try:
+                    message = json.loads(data.decode("utf-8"))
+                except (ValueError, RecursionError):
+                    message = None
             if isinstance(message, dict):
+                self.garbage = 0
                 return message
+            self.garbage += 1
+            if self.garbage >= self.max_garbage:
+                raise WorldStateUnavailable(None, f"The engine sent {self.garbage} messages in "
+                                                  "a row that are not JSON objects; not a "
+                                                  "world-state engine's live updates.")
+
+    def pending(self) -> bool:
+        """Is part of another message already here (so reading it will not wait)?"""
+        import select
+
+        if self._socket.frame_buffer.recv_buffer:
+            return True
+        sock = self._socket.sock
+        if sock is None:
+            return False
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
+    def abort(self) -> None:
+        """From another thread: cut the connection, waking a thread blocked reading it."""
+        try:
+            self._socket.abort()
+        except (OSError, self._websocket.WebSocketException):
+            pass
 
     def close(self) -> None:
-        self._socket.close()
+        try:
+            self._socket.close(timeout=1)
+        except (OSError, self._websocket.WebSocketException):
+            pass
 
     def __enter__(self) -> Subscription:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _close_code(payload: bytes) -> str:
+    if not isinstance(payload, bytes) or len(payload) < 2:
+        return ""
+    code = int.from_bytes(payload[:2], "big")
+    return f" (code {code})"
+
+
+def _os_reason(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, ConnectionResetError):
+        return "connection reset"
+    if isinstance(error, TimeoutError | socket.timeout):
+        return "timed out"
+    return type(error).__name__
+
+
+_BOUNDED_CLASS = None
+
+
+def _bounded_websocket_class():
+    """websocket-client's WebSocket with a frame reader that refuses a message over the limit
+    from its header (before reading the payload), bounds a frame's time after its header, and
+    does not let control frames alone (pings) keep a silent connection alive."""
+    global _BOUNDED_CLASS
+    if _BOUNDED_CLASS is not None:
+        return _BOUNDED_CLASS
+    import websocket
+    from websocket._abnf import ABNF, frame_buffer
+
+    class BoundedFrames(frame_buffer):
+        max_bytes = WS_MESSAGE_LIMIT
+        silence = 10.0
+
+        def limit(self, max_bytes: int, silence: float) -> None:
+            self.max_bytes, self.silence = max_bytes, silence
+            self.message_bytes = 0
+            self.frame_deadline = None
+            self.last_data = time.monotonic()
+
+        def recv_length(self) -> None:
+            super().recv_length()
+            opcode = self.header[4]
+            now = time.monotonic()
+            if opcode >= ABNF.OPCODE_CLOSE:  # control frames: at most 125 bytes by RFC 6455
+                if self.length > 125:
+                    raise _TooLarge("The engine sent a malformed control frame.")
+                if now - getattr(self, "last_data", now) > self.silence:
+                    raise websocket.WebSocketTimeoutException("only pings, no message")
+            else:
+                self.last_data = now
+                if opcode != ABNF.OPCODE_CONT:
+                    self.message_bytes = 0
+                self.message_bytes = getattr(self, "message_bytes", 0) + self.length
+                if self.message_bytes > self.max_bytes:
+                    raise _TooLarge(f"The engine sent a live message over "
+                                    f"{_size(self.max_bytes)}; the panel does not read it.")
+            self.frame_deadline = now + self.silence
+
+        def recv_strict(self, bufsize: int) -> bytes:
+            deadline = getattr(self, "frame_deadline", None)
+            if deadline is not None and time.monotonic() > deadline:
+                raise websocket.WebSocketTimeoutException("a frame took too long")
+            return super().recv_strict(bufsize)
+
+        def clear(self) -> None:
+            super().clear()
+            self.frame_deadline = None
+
+    class BoundedWebSocket(websocket.WebSocket):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.frame_buffer = BoundedFrames(self._recv, kwargs.get("skip_utf8_validation", False))
+
+    _BOUNDED_CLASS = BoundedWebSocket
+    return BoundedWebSocket
 
 
 def _pinned_socket(url: str, timeout: float, allow_private: bool) -> socket.socket:

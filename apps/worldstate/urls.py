@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.worldstate import views
+from apps.worldstate import live_views, views
 
 app_name = "worldstate"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<id:pk>/entities/", views.entities, name="entities"),
     path("<id:pk>/entities/delete/", views.delete, name="delete"),
     path("<id:pk>/entity/", views.entity_detail, name="entity"),
+    path("<id:pk>/live/", live_views.live_stream, name="live"),
     path("<id:pk>/publish/", views.publish, name="publish"),
     path("<id:pk>/batch/", views.batch, name="batch"),
     path("<id:pk>/connectors/", views.connectors, name="connectors"),

@@ -7,6 +7,10 @@ page asks it, and an engine that can't be reached, or answers something malforme
 page a clear message (a WorldStateError from the client), not a 500.
 
 One URL per page: the entity page's live part is the same view, rendered alone when htmx polls.
+
+While the subscriber keeps an engine live (apps/worldstate/live_read.py), the entity page and
+the entity list read the panel's copy instead, so viewers cost the engine nothing per poll; when
+it does not, they read the engine and say that live updates are off.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.access import team_object_or_404, team_view
 from apps.accounts.models import Role
 from apps.accounts.navigation import safe_next_url
-from apps.worldstate import actions
+from apps.worldstate import actions, live_read
 from apps.worldstate.client import Entity, WorldStateError
 from apps.worldstate.forms import (
     BatchForm,
@@ -48,8 +52,9 @@ DEFAULT_WINDOW = "24h"
 CONFIG_KEYS = list(RuntimeConfigForm.base_fields)
 
 
-def _engine(request, pk) -> Engine:
-    return team_object_or_404(Engine, request.team, pk=pk)
+def engine_of_team(request, pk) -> Engine:
+    """The team's engine, with its live-subscription row in the same query."""
+    return team_object_or_404(Engine.objects.select_related("live"), request.team, pk=pk)
 
 
 def _roles(request) -> dict:
@@ -94,15 +99,16 @@ def engine_register(request):
 
 @team_view()
 def engine_detail(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     return render(request, "worldstate/engine.html", {
         "engine": engine, "tab": "engine", "healthy": engine.client().health(),
-        "bridge_entities": engine.bridge_records.count(), **_roles(request)})
+        "bridge_entities": engine.bridge_records.count(), "live": live_read.status(engine),
+        **_roles(request)})
 
 
 @team_view(Role.MANAGER)
 def engine_settings(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     initial = {"name": engine.name, "base_url": engine.base_url, "namespace": engine.namespace,
                "bridge_enabled": engine.bridge_enabled}
     form = EngineSettingsForm(request.POST or None, initial=initial)
@@ -128,7 +134,7 @@ def engine_settings(request, pk):
 @team_view(Role.MANAGER)
 @require_POST
 def engine_delete(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     actions.delete_engine(membership=request.membership, engine=engine)
     messages.success(request, f"{engine.name} is no longer registered; its tokens are forgotten.")
     return redirect("worldstate:engines")
@@ -137,7 +143,7 @@ def engine_delete(request, pk):
 @team_view(Role.MANAGER)
 @require_POST
 def bridge_publish(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     run = actions.publish_fleet_now(membership=request.membership, engine=engine)
     if run.error:
         messages.error(request, f"The bridge could not publish everything: {run.error}")
@@ -158,31 +164,49 @@ def _summary(properties: dict) -> list[tuple[str, str]]:
     return shown
 
 
+def _entity_row(engine: Engine, data: dict) -> dict:
+    entity = Entity.from_json(data)  # the full check of a row's properties
+    return {"id": entity.id, "url": _entity_url(engine, entity.id),
+            "summary": _summary(entity.properties),
+            "more": max(0, len(entity.properties) - SUMMARY_PROPERTIES),
+            "last_updated": entity.last_updated}
+
+
 @team_view()
 def entities(request, pk):
-    """Server-side prefix search and pagination: the engine sends every match, the browser gets
-    one page of PAGE_SIZE rows."""
-    engine = _engine(request, pk)
+    """Server-side prefix search and pagination: the browser gets one page of PAGE_SIZE rows,
+    from the panel's copy while it is live (htmx polls it: 304 until the copy changes), else
+    from the engine's full listing."""
+    engine = engine_of_team(request, pk)
     prefix = request.GET.get("prefix", "")
+    live = live_read.status(engine)
+    fingerprint = f"{int(live.on)}.{live.version}"
+    if request.htmx and request.GET.get("fp") == fingerprint:
+        return unchanged()
     error, found, rows = None, [], []
     try:
-        found = engine.client().entity_rows(prefix=prefix or None)
-        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-        for data in page:
-            entity = Entity.from_json(data)  # the full check of a row's properties
-            rows.append({"id": entity.id, "url": _entity_url(engine, entity.id),
-                         "summary": _summary(entity.properties),
-                         "more": max(0, len(entity.properties) - SUMMARY_PROPERTIES),
-                         "last_updated": entity.last_updated})
+        if live.on:
+            found = live_read.entity_rows(engine, prefix)
+            page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+            rows = [_entity_row(engine, live_read.as_listing(row)) for row in page]
+        else:
+            found = engine.client().entity_rows(prefix=prefix or None)
+            page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+            rows = [_entity_row(engine, data) for data in page]
     except WorldStateError as exc:
         error, found, rows = str(exc), [], []
         page = Paginator(found, PAGE_SIZE).get_page(1)
-    namespaces = sorted({engine.namespace} - {""}
-                        | set(EngineNamespace.objects.filter(engine=engine).values_list("name", flat=True)))
-    return render(request, "worldstate/entities.html", {
+    query = urlencode({"prefix": prefix}) if prefix else ""
+    context = {
         "engine": engine, "tab": "entities", "prefix": prefix, "page": page, "rows": rows,
-        "total": len(found), "error": error, "namespaces": namespaces,
-        "query": urlencode({"prefix": prefix}) if prefix else "", **_roles(request)})
+        "total": page.paginator.count, "error": error, "query": query, "live": live,
+        "poll_query": urlencode({"prefix": prefix, "page": page.number, "fp": fingerprint}),
+        **_roles(request)}
+    if request.htmx:
+        return render(request, "worldstate/_entities_live.html", context)
+    context["namespaces"] = sorted({engine.namespace} - {""} | set(
+        EngineNamespace.objects.filter(engine=engine).values_list("name", flat=True)))
+    return render(request, "worldstate/entities.html", context)
 
 
 def _history_window(request) -> str:
@@ -190,7 +214,8 @@ def _history_window(request) -> str:
     return window if window in HISTORY_WINDOWS else DEFAULT_WINDOW
 
 
-def _fingerprint(entity, error: str | None) -> str:
+def _fingerprint(entity, error: str | None, live_on: bool) -> str:
+    """What the live part shows, hashed (whether it comes from the live copy is part of it)."""
     if error:
         text = "error:" + error
     elif entity is None:
@@ -198,10 +223,15 @@ def _fingerprint(entity, error: str | None) -> str:
     else:
         text = json.dumps([entity.last_updated.isoformat() if entity.last_updated else None,
                            entity.properties], sort_keys=True, default=str)
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    return hashlib.sha1(f"{int(live_on)}{text}".encode()).hexdigest()[:16]
 
 
-def _read_entity(engine: Engine, entity_id: str):
+def _read_entity(engine: Engine, entity_id: str, live: live_read.LiveStatus):
+    """The entity from the panel's copy while it is live and holds it, else from the engine."""
+    if live.on:
+        usable, entity = live_read.entity(engine, entity_id)
+        if usable:
+            return entity, None
     try:
         return engine.client().entity(entity_id), None
     except WorldStateError as exc:
@@ -228,36 +258,44 @@ def _history_rows(engine: Engine, entity_id: str, window: str) -> tuple[list[dic
     return rows, None
 
 
-def _live_context(engine: Engine, entity_id: str, window: str, entity, error) -> dict:
-    history, history_error = ([], None) if error else _history_rows(engine, entity_id, window)
+def _live_context(engine: Engine, entity_id: str, window: str, entity, error,
+                  live: live_read.LiveStatus, *, full_page: bool) -> dict:
+    """While live, a poll reads nothing from the engine: the engine's history is read once, when
+    the page loads, and the poll shows the changes the panel saw instead."""
+    if error or (live.on and not full_page):
+        history, history_error = [], None
+    else:
+        history, history_error = _history_rows(engine, entity_id, window)
+    seen = live_read.entity_updates(engine, entity_id) if live.on else []
     properties = []
     if entity is not None:
         properties = [(key, json.dumps(entity.properties[key], ensure_ascii=False, indent=2,
                                        sort_keys=True))
                       for key in sorted(entity.properties)]
+    fingerprint = _fingerprint(entity, error, live.on)
     return {"engine": engine, "entity_id": entity_id, "entity": entity, "error": error,
             "properties": properties, "history": history, "history_error": history_error,
-            "window": window, "fingerprint": _fingerprint(entity, error),
-            "poll_query": urlencode({"id": entity_id, "window": window,
-                                     "fp": _fingerprint(entity, error)})}
+            "window": window, "fingerprint": fingerprint, "live": live, "seen": seen,
+            "poll_query": urlencode({"id": entity_id, "window": window, "fp": fingerprint})}
 
 
 @team_view()
 def entity_detail(request, pk):
     """The live entity page. htmx polls this same URL (`fp` = the fingerprint it shows): an
     unchanged entity costs one engine read and answers 304, a changed one gets the live part."""
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     entity_id = request.GET.get("id")
     if entity_id is None:
         raise Http404("Which entity? The id is missing.")
     window = _history_window(request)
-    entity, error = _read_entity(engine, entity_id)
+    live = live_read.status(engine)
+    entity, error = _read_entity(engine, entity_id, live)
     if request.htmx:
-        if request.GET.get("fp") == _fingerprint(entity, error):
+        if request.GET.get("fp") == _fingerprint(entity, error, live.on):
             return unchanged()
         return render(request, "worldstate/_entity_live.html",
-                      _live_context(engine, entity_id, window, entity, error))
-    context = _live_context(engine, entity_id, window, entity, error)
+                      _live_context(engine, entity_id, window, entity, error, live, full_page=False))
+    context = _live_context(engine, entity_id, window, entity, error, live, full_page=True)
     context.update(tab="entities", windows=[(key, label) for key, (label, _) in HISTORY_WINDOWS.items()],
                    publish_url=f"{reverse('worldstate:publish', args=[engine.pk])}?"
                                f"{urlencode({'entity': entity_id})}",
@@ -270,7 +308,7 @@ def entity_detail(request, pk):
 
 @team_view(Role.OPERATOR)
 def publish(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     initial = {"entity_id": request.GET.get("entity", "")}
     if not initial["entity_id"] and engine.namespace:
         initial["entity_id"] = f"{engine.namespace}/"
@@ -290,7 +328,7 @@ def publish(request, pk):
 
 @team_view(Role.OPERATOR)
 def batch(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     form = BatchForm(request.POST or None)
     outcome = None
     if request.method == "POST" and form.is_valid():
@@ -312,7 +350,7 @@ def delete(request, pk):
     A prefix is resolved to ids at both steps; if the count moved in between, the page asks
     again with the new count instead of deleting what nobody confirmed.
     """
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     prefix = request.POST.get("prefix", "")
     by_prefix = "prefix" in request.POST and not request.POST.getlist("entity_ids")
     back = safe_next_url(request, request.POST.get("next"),
@@ -360,7 +398,7 @@ def delete(request, pk):
 
 @team_view()
 def connectors(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     try:
         found, error = engine.client().connectors(), None
     except WorldStateError as exc:
@@ -386,13 +424,13 @@ def _config_page(request, engine: Engine, form=None, status=200):
 
 @team_view()
 def config(request, pk):
-    return _config_page(request, _engine(request, pk))
+    return _config_page(request, engine_of_team(request, pk))
 
 
 @team_view(Role.MANAGER)
 @require_POST
 def config_edit(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     form = RuntimeConfigForm(request.POST)
     if not form.is_valid():
         return _config_page(request, engine, form)
@@ -418,13 +456,13 @@ def _namespaces_page(request, engine: Engine, form=None, new_token=None, new_nam
 
 @team_view()
 def namespaces(request, pk):
-    return _namespaces_page(request, _engine(request, pk))
+    return _namespaces_page(request, engine_of_team(request, pk))
 
 
 @team_view(Role.MANAGER)
 @require_POST
 def namespace_register(request, pk):
-    engine = _engine(request, pk)
+    engine = engine_of_team(request, pk)
     form = NamespaceForm(request.POST)
     if form.is_valid():
         try:

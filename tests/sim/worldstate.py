@@ -128,6 +128,8 @@ class WorldStateDouble:
         def apply(engine: Engine) -> None:
             engine.options = dataclasses.replace(self._defaults, **options)
             engine.reset()
+            if engine.hub is not None:  # the connection faults end with the test too
+                engine.hub.refuse, engine.hub.stalled_until = False, 0.0
         self.call(apply)
 
     def configure(self, **options: Any) -> None:
@@ -162,6 +164,29 @@ class WorldStateDouble:
 
     def entity_count(self) -> int:
         return self.call(lambda engine: len(engine.entities))
+
+    # ---- live-connection faults (tests/sim/worldstate_ws.py) -----------------------------------
+
+    def drop_connections(self, mode: str = "close") -> int:
+        """Close, abort, or send garbage/a huge frame on every open WebSocket; returns how many."""
+        return self.call(lambda engine: engine.hub.drop(mode))
+
+    def stall(self, seconds: float) -> None:
+        """Send nothing on any WebSocket (no updates, no metrics) for `seconds`."""
+        self.call(lambda engine: engine.hub.stall(seconds))
+
+    def refuse_websockets(self, refuse: bool = True) -> None:
+        def apply(engine: Engine) -> None:
+            engine.hub.refuse = refuse
+        self.call(apply)
+
+    def ws_accepted(self) -> int:
+        """WebSocket connections accepted so far (a reconnect adds one)."""
+        return self.call(lambda engine: engine.hub.accepted)
+
+    def requests_seen(self) -> int:
+        """REST requests the double has answered so far (the WebSocket not counted)."""
+        return self.call(lambda engine: engine.requests_seen)
 
 
 async def start_server(engine: Engine, host: str, port: int) -> tuple[web.AppRunner, int]:

@@ -132,6 +132,7 @@ class Engine:
         self.schedule = schedule
         self.listeners: list[Listener] = []
         self.hub: Any = None  # the WebSocket hub, once an app is built around this engine
+        self.requests_seen = 0  # REST requests answered (tests/sim/worldstate_control.py)
         self.reset()
 
     def reset(self) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from tests.sim import worldstate_control as control
 from tests.sim import worldstate_rules as rules
+from tests.sim.worldstate_control import count_requests
 from tests.sim.worldstate_engine import Engine, PublishError
 from tests.sim.worldstate_faults import hostile_faults
 from tests.sim.worldstate_ingest import get_events, publish_batch, publish_event
@@ -297,7 +299,8 @@ async def delete_connector_token(request: web.Request) -> web.Response:
 
 def create_app(engine: Engine) -> web.Application:
     # Bodies are read in full and size-checked by hand, so lift aiohttp's own 1 MiB cap.
-    app = web.Application(middlewares=[hostile_faults, framework_rejections], client_max_size=64 * 1024 * 1024)
+    app = web.Application(middlewares=[count_requests, hostile_faults, framework_rejections],
+                          client_max_size=64 * 1024 * 1024)
     app[ENGINE_KEY] = engine
     hub = Hub(engine)
     app.on_startup.append(hub.start)
@@ -320,4 +323,5 @@ def create_app(engine: Engine) -> web.Application:
     route.add_post("/api/connectors/{name}/token", store_connector_token)
     route.add_delete("/api/connectors/{name}/token", delete_connector_token)
     route.add_get("/api/ws", hub.handle, allow_head=False)
+    control.add_routes(app)
     return app

@@ -3,6 +3,13 @@
 No auth and no greeting; an empty subscription set (or `*`) means everything; deletions and
 metrics go to every connection. Each connection has a bounded queue: like the engine's broadcast
 channels, a slow reader silently loses messages instead of stalling the writers.
+
+Faults a test (or the bench) switches on, so that reconnecting and resyncing are tested:
+`Hub.drop(mode)` acts on the open connections — `close` (a close frame 1001 "going away", what
+an engine restarting sends), `abort` (the TCP connection cut, no close frame), `garbage` (text
+frames that are not JSON), `huge` (one text frame of `size` bytes) — and `Hub.stall(seconds)`
+sends nothing at all for a while (no updates, no metrics), as a hung engine would. While
+`refuse` is set, a new WebSocket is answered 503 before the upgrade.
 """
 from __future__ import annotations
 
@@ -18,8 +25,9 @@ QUEUE_CAPACITY = 1000
 
 
 class Connection:
-    def __init__(self, socket: web.WebSocketResponse):
+    def __init__(self, socket: web.WebSocketResponse, request: web.Request):
         self.socket = socket
+        self.request = request
         self.subscriptions: set[str] = set()
         self.queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_CAPACITY)
         self.dropped = 0
@@ -55,6 +63,9 @@ class Hub:
         self.engine = engine
         self.connections: set[Connection] = set()
         self._metrics_task: asyncio.Task | None = None
+        self.refuse = False
+        self.stalled_until = 0.0
+        self.accepted = 0  # WebSocket connections accepted since the start
         engine.listeners.append(self.on_change)
         engine.hub = self
 
@@ -78,6 +89,33 @@ class Hub:
         for connection in list(self.connections):
             await connection.socket.close()
 
+    # ---- faults -----------------------------------------------------------------------------
+
+    def drop(self, mode: str = "close", *, size: int = 4 * 1024 * 1024) -> int:
+        """Act on every open connection (see the module docstring); returns how many."""
+        connections = list(self.connections)
+        for connection in connections:
+            if mode == "close":
+                asyncio.ensure_future(connection.socket.close(code=1001, message=b"going away"))
+            elif mode == "abort":
+                transport = connection.request.transport
+                if transport is not None:
+                    transport.abort()
+            elif mode == "garbage":
+                for text in ("not json {", "\u0000\u0001", "[1,2,3]", '"a string"'):
+                    connection.offer(text)
+            elif mode == "huge":
+                asyncio.ensure_future(connection.socket.send_str("x" * size))
+            else:
+                raise ValueError(f"unknown drop mode {mode!r}")
+        return len(connections)
+
+    def stall(self, seconds: float) -> None:
+        self.stalled_until = asyncio.get_running_loop().time() + seconds
+
+    def stalled(self) -> bool:
+        return asyncio.get_running_loop().time() < self.stalled_until
+
     async def _metrics_loop(self) -> None:
         # Short ticks, so a changed metrics_interval takes effect without waiting a long sleep.
         loop = asyncio.get_running_loop()
@@ -87,16 +125,19 @@ class Hub:
             if loop.time() - last < self.engine.options.metrics_interval:
                 continue
             last = loop.time()
-            if self.connections:
+            if self.connections and not self.stalled():
                 snapshot = self.engine.metrics.snapshot(len(self.engine.entities))
                 text = json.dumps(snapshot, separators=(",", ":"))
                 for connection in self.connections:
                     connection.offer(text)
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse:
+            return web.Response(status=503, text="unavailable")
         socket = web.WebSocketResponse(autoping=True)  # answers client pings with pongs
         await socket.prepare(request)
-        connection = Connection(socket)
+        self.accepted += 1
+        connection = Connection(socket, request)
         self.connections.add(connection)
         self.engine.metrics.connections += 1
         writer = asyncio.create_task(self._write(connection))
@@ -114,8 +155,9 @@ class Hub:
                 await writer
         return socket
 
-    @staticmethod
-    async def _write(connection: Connection) -> None:
+    async def _write(self, connection: Connection) -> None:
         while True:
             text = await connection.queue.get()
+            while self.stalled():
+                await asyncio.sleep(0.05)
             await connection.socket.send_str(text)

@@ -15,13 +15,14 @@ REPO = Path(__file__).resolve().parents[3]
 def test_it_compose_services_and_commands():
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    assert set(services) == {"web", "worker", "beat", "subscriber", "postgres", "redis"}
     for name in ("web", "postgres", "redis", "worker"):
         assert "healthcheck" in services[name], name
     for name in ("postgres", "redis"):
         assert any(":" in volume for volume in services[name]["volumes"])
     assert "celery -A fluxpanel worker" in services["worker"]["command"]
     assert "celery -A fluxpanel beat" in services["beat"]["command"]
+    assert services["subscriber"]["command"] == "python manage.py worldstate_subscribe"
     assert "gunicorn fluxpanel.wsgi:application" in services["web"]["command"]
     # The commands exist in the project's environment and the modules they name import.
     for executable in ("celery", "gunicorn"):

@@ -27,6 +27,8 @@ def _window_fields(team, *, name, weekdays, start, duration, timezone, exclude_p
     name = (name or "").strip()
     if not name or len(name) > 80:
         errors["name"] = "Give the window a name (up to 80 characters)."
+    elif any(ch < " " or ch == "\x7f" for ch in name):
+        errors["name"] = "The name holds control characters."
     elif TeamWindow.objects.filter(team=team, name=name).exclude(pk=exclude_pk).exists():
         errors["name"] = f"The team already has a window called “{name}”."
     days = sorted({int(d) for d in weekdays if str(d).strip() in {"0", "1", "2", "3", "4", "5", "6"}})

@@ -69,7 +69,7 @@ def run_schedule(schedule_id: int, *, now: datetime | None = None) -> str:
 
     now = now or timezone.now()
     with transaction.atomic():
-        schedule = (OperationSchedule.objects.select_for_update()
+        schedule = (OperationSchedule.objects.select_for_update(of=("self",))
                     .select_related("window", "app", "team", "created_by", "last_job")
                     .filter(pk=schedule_id).first())
         if schedule is None:  # deleted with its app or team: its beat entry is an orphan

@@ -4,6 +4,7 @@ double, and a demo team that has both.
 The demo keeps its own data folder (var/demo) so it never mixes with a real panel's data, and the
 simulator listens on a fixed port (DEMO_SIM_PORT, default 18127) so the nodes registered on the
 first run are the same nodes on the next one (likewise DEMO_WS_PORT, default 18300, for the engine).
+The Network page asks a Flux stats API double (DEMO_STATS_PORT, default 18400), never the internet.
 """
 from __future__ import annotations
 
@@ -33,18 +34,25 @@ def start_simulator(port: int) -> tuple[subprocess.Popen, list[str]]:
     return process, urls
 
 
-def start_engine(port: int) -> tuple[subprocess.Popen, str]:
-    """A local world-state engine double, so the World state pages have something to browse."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.sim.worldstate", "--port", str(port)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
-    )
+def start_double(module: str, port: int, what: str, port_variable: str) -> tuple[subprocess.Popen, str]:
+    """A double (`python -m <module> --port <port>`) that prints its base URL once it listens."""
+    process = subprocess.Popen([sys.executable, "-m", module, "--port", str(port)],
+                               cwd=REPO, stdout=subprocess.PIPE, text=True)
     url = process.stdout.readline().strip()
     if not url:
         process.kill()
-        raise SystemExit(f"fluxpanel demo: the world-state engine could not start on port {port} "
-                         "(set DEMO_WS_PORT)")
+        raise SystemExit(f"fluxpanel demo: {what} could not start on port {port} (set {port_variable})")
     return process, url
+
+
+def start_engine(port: int) -> tuple[subprocess.Popen, str]:
+    """A local world-state engine double, so the World state pages have something to browse."""
+    return start_double("tests.sim.worldstate", port, "the world-state engine", "DEMO_WS_PORT")
+
+
+def start_stats_api(port: int) -> tuple[subprocess.Popen, str]:
+    """A local Flux stats API double, so the Network page never reaches the internet."""
+    return start_double("tests.sim.fluxstats", port, "the stats API double", "DEMO_STATS_PORT")
 
 
 def sim_owner_zelids() -> list[str]:
@@ -91,6 +99,8 @@ def main() -> int:
     simulator, urls = start_simulator(int(os.environ.get("DEMO_SIM_PORT", "18127")))
     os.environ["FLUXPANEL_DEV_LOCATION_URL"] = location_template(urls)  # app instances → the simulator
     engine, engine_url = start_engine(int(os.environ.get("DEMO_WS_PORT", "18300")))
+    stats_api, os.environ["FLUX_STATS_API_URL"] = start_stats_api(int(os.environ.get("DEMO_STATS_PORT", "18400")))
+    os.environ["FLUXPANEL_ALLOW_PRIVATE_STATS_API"] = "true"  # the stats double listens on loopback
     from fluxpanel import serve
 
     port = os.environ.get("PORT", "8000")
@@ -99,7 +109,7 @@ def main() -> int:
     try:
         return serve.main(before_start=lambda settings: seed(urls, engine_url), banner=banner)
     finally:
-        for process in (simulator, engine):
+        for process in (simulator, engine, stats_api):
             process.terminate()
             process.wait(timeout=10)
 

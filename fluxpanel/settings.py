@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "apps.operations",
     "apps.worldstate",
     "apps.wallets",
+    "apps.network",
+    "apps.earnings",
 ]
 
 MIDDLEWARE = [
@@ -222,12 +224,19 @@ CELERY_BEAT_SCHEDULE = {
     "wallets-warn-expiring": {"task": "wallets.warn_expiring", "schedule": 3600.0},
     # App sync: enqueues a sync for every team whose apps are due (AppSyncSettings.interval_seconds).
     "deployments-sync-due": {"task": "deployments.sync_due", "schedule": 60.0},
+    # Network figures from the stats API when older than NETWORK_STATS_TTL_S; each team's FleetDay.
+    "network-refresh": {"task": "network.refresh", "schedule": 300.0},
 }
 
 # Fleet sweeps: parallel probes per sweep, per-node timeout, and when a silent sweep counts as dead.
 SWEEP_CONCURRENCY = env.get_int("SWEEP_CONCURRENCY", 100, minimum=1, maximum=1000)
 SWEEP_TIMEOUT_SECONDS = env.get_int("SWEEP_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
 SWEEP_STALE_SECONDS = env.get_int("SWEEP_STALE_SECONDS", 60, minimum=5)
+# A team's sweep is split across the live workers, never into shards smaller than this (a small
+# fleet stays one shard: one process sweeps it as fast as several). A shard whose worker died is
+# taken again by another process after SWEEP_STALE_SECONDS, at most SWEEP_SHARD_ATTEMPTS times.
+SWEEP_NODES_PER_SHARD = env.get_int("SWEEP_NODES_PER_SHARD", 500, minimum=1)
+SWEEP_SHARD_ATTEMPTS = env.get_int("SWEEP_SHARD_ATTEMPTS", 3, minimum=1, maximum=20)
 # Development and tests only: accept any http(s) URL as a node address (the simulated fleet serves
 # many nodes under one port with a path prefix). Real nodes are checked against FluxOS's ports.
 ALLOW_ANY_NODE_URL = env.get_bool("FLUXPANEL_ALLOW_ANY_NODE_URL", False)
@@ -258,6 +267,12 @@ OPERATIONS_EXEC_TIMEOUT_S = env.get_int("OPERATIONS_EXEC_TIMEOUT_S", 120, minimu
 OPERATIONS_STATS_KEEP_S = env.get_int("OPERATIONS_STATS_KEEP_S", 3600, minimum=60, maximum=86400)
 # How long one stats sample of all containers (or one inspect/top/changes) waits for the nodes.
 OPERATIONS_STATS_BUDGET_S = env.get_int("OPERATIONS_STATS_BUDGET_S", 5, minimum=1, maximum=60)
+# Node admin operations (apps/nodes/admin_jobs.py): one admin call's read timeout (the restart
+# scripts run before FluxOS answers); how long a restarted node may take to answer again, and how
+# often it is asked. Maintenance windows and claims are waited out with OPERATIONS_BLOCKED_*.
+NODE_ADMIN_CALL_TIMEOUT_S = env.get_int("NODE_ADMIN_CALL_TIMEOUT_S", 120, minimum=1, maximum=600)
+NODE_ADMIN_BACK_TIMEOUT_S = env.get_int("NODE_ADMIN_BACK_TIMEOUT_S", 600, minimum=5, maximum=3600)
+NODE_ADMIN_POLL_S = env.get_int("NODE_ADMIN_POLL_S", 3, minimum=1, maximum=60)
 # The volume browser: the largest file uploaded through the panel (FluxOS itself takes up to 10 GB).
 OPERATIONS_UPLOAD_MAX_MB = env.get_int("OPERATIONS_UPLOAD_MAX_MB", 1024, minimum=1, maximum=10240)
 # Past that limit a file stops being spooled to disk while the body is parsed (fluxpanel/uploads.py).
@@ -271,6 +286,13 @@ APP_SYNC_STALE_SECONDS = env.get_int("APP_SYNC_STALE_SECONDS", 120, minimum=5)
 # from its location record, e.g. "http://127.0.0.1:9000/loc/{location}" for the simulator, whose
 # nodes have private addresses. Empty: http://<ip>:<port> as FluxOS itself calls it.
 DEV_LOCATION_URL = env.get_str("FLUXPANEL_DEV_LOCATION_URL", "")
+# The Flux stats API (RunOnFlux/fluxstats) the Network page asks for projections, how long its
+# figures are kept before they are asked again, and (development: the stats double on loopback)
+# whether a private or loopback stats URL may be called.
+FLUX_STATS_API_URL = env.get_str("FLUX_STATS_API_URL", "https://stats.runonflux.io")
+NETWORK_STATS_TTL_S = env.get_int("NETWORK_STATS_TTL_S", 900, minimum=10, maximum=86400)
+NETWORK_STATS_DEADLINE_S = env.get_int("NETWORK_STATS_DEADLINE_S", 30, minimum=1, maximum=300)
+ALLOW_PRIVATE_STATS_API = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_STATS_API", False)
 # Alert webhooks to private/loopback addresses are refused unless allowed here.
 ALLOW_PRIVATE_WEBHOOKS = env.get_bool("FLUXPANEL_ALLOW_PRIVATE_WEBHOOKS", False)
 # World-state engines on loopback/private/link-local addresses are refused (SSRF) unless allowed

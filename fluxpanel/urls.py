@@ -22,10 +22,12 @@ urlpatterns = [
     path("fleet/", include("apps.nodes.urls")),
     path("apps/", include("apps.deployments.urls")),
     path("pricing/", include("apps.pricing.urls")),
+    path("earnings/", include("apps.earnings.urls")),
     path("drafts/", include("apps.builder.urls")),
     path("operate/", include("apps.operations.urls")),
     path("worldstate/", include("apps.worldstate.urls")),
     path("jobs/", include("apps.jobs.urls")),
     path("wallet/", include("apps.wallets.urls")),
+    path("network/", include("apps.network.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -214,6 +214,24 @@ def ws_double():
         yield server
 
 
+@pytest.fixture(scope="module")
+def stats_double():
+    """A Flux stats API double over real HTTP on loopback, per test module."""
+    from tests.sim.fluxstats import StatsDouble
+
+    with StatsDouble() as server:
+        yield server
+
+
+@pytest.fixture
+def stats_api(stats_double, settings):
+    """The module's stats double, reset, with the panel pointed at it (private URL allowed)."""
+    stats_double.reset()
+    settings.FLUX_STATS_API_URL = stats_double.url
+    settings.ALLOW_PRIVATE_STATS_API = True
+    return stats_double
+
+
 @pytest.fixture
 def double(ws_double):
     """The module's engine double, emptied (and back in open mode) for this test."""

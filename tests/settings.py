@@ -38,6 +38,9 @@ elif TEST_DB == "sqlite":
 else:
     raise RuntimeError(f"FLUXPANEL_TEST_DB={TEST_DB!r}: expected sqlite or postgres")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests never reach the public stats API: a documentation address, refused by netguard at once
+# (tests that want figures point it at tests/sim/fluxstats.py).
+FLUX_STATS_API_URL = "http://203.0.113.1"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

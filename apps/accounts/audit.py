@@ -37,6 +37,7 @@ class AuditEvent(models.TextChoices):
     NODE_DELETE = "node.delete", "Node removed"
     NODE_CLAIM = "node.claim", "Maintenance claimed"
     NODE_RELEASE = "node.release", "Maintenance released"
+    NODES_ADMIN_START = "nodes.admin_start", "Node admin operation started"
     GROUP_CREATE = "group.create", "Group created"
     SWEEP_INTERVAL = "sweep.interval", "Sweep interval changed"
     SWEEP_NOW = "sweep.now", "Sweep started"

@@ -1,8 +1,11 @@
-"""The node page's live tabs: read-only public calls to the node, turned into plain display rows.
+"""The node page's live tabs: read-only public calls to the node, turned into readable rows.
 
-The node is an untrusted peer. Its answers are reduced here to short strings and bounded lists
-before a template sees them, so an answer of the wrong shape (a number where a list belongs, a
-non-numeric uptime, a nested object) is shown as "–" or as the tab's error, never a server error.
+Each tab is a reader `(client, node) -> dict` in its own module: tabs_daemon (daemon, peers,
+services), tabs_bench (benchmarks against FluxOS's minimums), tabs_apps (apps, syncthing) and
+apps.earnings.payments (payments through the node's explorer). The node is an untrusted peer:
+answers are reduced to short strings and bounded lists (tabs_common) before a template sees
+them, so an answer of the wrong shape is shown as "–", a note, or the tab's error, never a
+server error.
 """
 from __future__ import annotations
 
@@ -10,9 +13,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from apps.earnings.payments import payments
+from apps.nodes import tabs_apps, tabs_bench, tabs_daemon
 from apps.nodes.clients import node_client
-from apps.nodes.probe import Garbage, column_int
-from fluxpanel.fluxos.client import BadResponse, FluxClientError
+from apps.nodes.tabs_common import MAX_ROWS, TEXT_MAX, text  # noqa: F401  (this module's API)
+from fluxpanel.fluxos.client import FluxClientError
 from fluxpanel.fluxos.client.reasons import explain
 
 # One call of a tab waits this long at most (connect + whole answer); a hung node ends the tab
@@ -22,8 +27,6 @@ LIVE_DEADLINE_S = 8.0
 LIVE_CONNECT_S = 3.05
 PAGE_GRACE_S = 4
 LIVE_MAX_BODY = 4 * 1024 * 1024
-MAX_ROWS = 200
-TEXT_MAX = 200
 
 
 @dataclass
@@ -45,95 +48,14 @@ def live_wait_s() -> int:
     return int(wait if wait is not None else live_deadline_s() + 1 + PAGE_GRACE_S)
 
 
-def text(value) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, (dict, list, tuple)):
-        return "…"  # structured values are not shown inline
-    return str(value)[:TEXT_MAX]
-
-
-def _rows(value) -> list:
-    return value[:MAX_ROWS] if isinstance(value, list) else []
-
-
-def _mapping(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _number(read, what: str) -> str:
-    """One numeric read-out; a node's non-number becomes a note instead of an exception."""
-    try:
-        value = column_int(read(), what)
-    except BadResponse as exc:  # the client's own shape check
-        return exc.message[:TEXT_MAX]
-    except (Garbage, ValueError, TypeError, OverflowError):
-        return f"{what} is not a number"
-    return "–" if value is None else str(value)
-
-
-def _shaped(read, empty):
-    """One read whose answer has the wrong shape shows as empty; a node that does not answer at
-    all still ends the tab (one timeout, not one per field)."""
-    try:
-        return read()
-    except BadResponse:
-        return empty
-
-
-def _daemon(client) -> dict:
-    status = _mapping(_shaped(client.flux_node_status, {}))
-    dos = _mapping(_shaped(client.dos_state, {}))
-    return {
-        "version": text(_shaped(client.version, "")),
-        "uptime": _number(client.uptime, "uptime"),
-        "block_count": _number(client.block_count, "block count"),
-        "dos_state": text(dos.get("dosState")),
-        "dos_message": text(dos.get("dosMessage")) if dos.get("dosMessage") else "",
-        "node_status": [(text(k), text(v)) for k, v in list(status.items())[:MAX_ROWS]],
-    }
-
-
-def _benchmarks(client) -> dict:
-    status = _mapping(_shaped(client.benchmark_status, {}))
-    results = _mapping(_shaped(client.benchmarks, {}))
-    return {
-        "benchmarking": text(status.get("benchmarking")),
-        "status": text(status.get("status")),
-        "facts": [(text(k), text(v)) for k, v in list(results.items())[:MAX_ROWS] if k != "disksinfo"],
-    }
-
-
-def _first(value) -> str:
-    return text(value[0]) if isinstance(value, list) and value else text(value)
-
-
-def _apps(client) -> dict:
-    running = [_mapping(c) for c in _rows(_shaped(client.running_apps, []))]
-    installed = [_mapping(a) for a in _rows(_shaped(client.installed_apps, []))]
-    return {
-        "running": [{"name": _first(c.get("Names")), "image": text(c.get("Image")),
-                     "state": text(c.get("State")), "status": text(c.get("Status"))} for c in running],
-        "installed": [{"name": text(a.get("name")), "version": text(a.get("version")),
-                       "owner": text(a.get("owner"))} for a in installed],
-    }
-
-
-def _peers(client) -> dict:
-    outgoing, incoming = _shaped(client.connected_peers, []), _shaped(client.incoming_connections, [])
-    return {
-        "outgoing": [text(p) for p in _rows(outgoing)],
-        "incoming": [text(p) for p in _rows(incoming)],
-        "outgoing_count": len(outgoing) if isinstance(outgoing, list) else 0,
-        "incoming_count": len(incoming) if isinstance(incoming, list) else 0,
-    }
-
-
 SECTIONS = {
-    "daemon": ("Daemon", _daemon),
-    "benchmarks": ("Benchmarks", _benchmarks),
-    "apps": ("Apps", _apps),
-    "peers": ("Peers", _peers),
+    "daemon": ("Daemon", tabs_daemon.daemon),
+    "benchmarks": ("Benchmarks", tabs_bench.benchmarks),
+    "apps": ("Apps", tabs_apps.apps),
+    "peers": ("Peers", tabs_daemon.peers),
+    "syncthing": ("Syncthing", tabs_apps.syncthing),
+    "services": ("Services", tabs_daemon.services),
+    "payments": ("Payments", payments),
 }
 DEFAULT_SECTION = "daemon"
 
@@ -148,7 +70,7 @@ def read_tab(node, key: str) -> LiveTab:
     client = node_client(node.base_url, timeout=(min(LIVE_CONNECT_S, deadline), deadline),
                          deadline_s=deadline + 1, max_body=LIVE_MAX_BODY)
     try:
-        tab.data = reader(client)
+        tab.data = reader(client, node)
     except FluxClientError as exc:
         reason = explain(exc)
         tab.error, tab.error_detail = reason.short, reason.detail

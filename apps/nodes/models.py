@@ -210,6 +210,48 @@ class Sweep(models.Model):
         return f"sweep {self.pk} ({self.status})"
 
 
+class SweepShard(models.Model):
+    """One contiguous range of a sharded sweep's nodes (by node id), swept by one worker process.
+
+    A shard is claimed with a conditional UPDATE (pending, or running with a lapsed heartbeat), so
+    two processes never hold it at once; `attempts` is the claim's token: a holder writes its
+    results only while the row still carries its attempt, so a reclaimed shard's late holder
+    writes nothing. The Sweep is done when every shard is."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        ABANDONED = "abandoned", "Abandoned"  # its sweep was taken over
+
+    UNFINISHED = (Status.PENDING, Status.RUNNING)
+
+    sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    first_node = models.BigIntegerField()  # node ids, both inclusive
+    last_node = models.BigIntegerField()
+    nodes = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    worker = models.CharField(max_length=200, blank=True)  # ProcessHeartbeat identity of the holder
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    changes = models.PositiveIntegerField(default=0)
+    # The fleet height this shard's own answers gave; the sweep's finisher corrects the shard's
+    # lags when the whole fleet's height differs.
+    fleet_height = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sweep", "index"]
+        constraints = [models.UniqueConstraint(fields=["sweep", "index"], name="sweep_shard_index")]
+        indexes = [models.Index(fields=["sweep", "status"], name="sweep_shard_status")]
+
+    def __str__(self):
+        return f"shard {self.index} of sweep {self.sweep_id} ({self.status})"
+
+
 class AlertRule(models.Model):
     # Blocks or minutes; far above any useful value, well inside the column.
     MAX_THRESHOLD = 1_000_000

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
@@ -23,8 +24,9 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from apps.nodes.bulk_rows import write_rows
 from apps.nodes.clients import node_client
-from apps.nodes.models import Node, NodeSnapshot, NodeState, StatusChange, Sweep
+from apps.nodes.models import Node, NodeSnapshot, NodeState, StatusChange, Sweep, SweepShard
 from apps.nodes.probe import Probe, maintenance_blocks, network_height, probe_node
 from fluxpanel.fluxos.client import reasons
 
@@ -38,6 +40,7 @@ SNAPSHOT_FIELDS = [
     "last_confirmed_height", "maintenance_blocks", "benchmark_status", "arcane", "apps_running",
     "detail", "last_known", "checked_at", "last_seen", "changed_at",
 ]
+STATUS_CHANGE_FIELDS = ["node", "team", "old_state", "new_state", "reason", "reason_detail", "at"]
 HEARTBEAT_EVERY_S = 2.0
 # Slack on top of the sweep's computed limit (thread start-up, the odd slow DNS answer).
 SWEEP_GRACE_S = 5.0
@@ -80,6 +83,9 @@ def claim_sweep(team_id: int, node_count: int) -> Sweep | None:
             dead.status = Sweep.Status.ABANDONED
             dead.finished_at = now
             dead.save(update_fields=["status", "finished_at"])
+            # Its shards go with it: a late holder's conditional write then finds nothing to claim.
+            SweepShard.objects.filter(sweep=dead, status__in=SweepShard.UNFINISHED).update(
+                status=SweepShard.Status.ABANDONED)
             log.warning("sweep %s of team %s died; taking over", dead.pk, team_id)
         return Sweep.objects.create(team_id=team_id, nodes=node_count)
 
@@ -114,9 +120,13 @@ def _probe_one(pk: int, base_url: str, options: dict) -> Probe:
                      reason_detail=f"{type(exc).__name__}: {exc}"[:500])
 
 
-def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int) -> dict[int, Probe]:
+def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int,
+              beat: Callable[[int], None] | None = None) -> dict[int, Probe]:
     """Probe every node; a node without a result when the sweep's limit comes is marked down and
-    its thread abandoned (the client's own deadline ends it soon after)."""
+    its thread abandoned (the client's own deadline ends it soon after). `beat(done)` is called
+    every HEARTBEAT_EVERY_S while waiting (default: the sweep row's heartbeat)."""
+    beat = beat or (lambda done: Sweep.objects.filter(pk=sweep.pk).update(
+        heartbeat_at=timezone.now(), done=done))
     options = probe_client_options()
     workers = max(1, min(concurrency, len(nodes) or 1))
     limit_s = sweep_limit_s(len(nodes), workers)
@@ -140,7 +150,7 @@ def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int) -> d
             # Beat while waiting too: a sweep busy with slow nodes is alive, not dead.
             if time.monotonic() - last_beat >= HEARTBEAT_EVERY_S:
                 last_beat = time.monotonic()
-                Sweep.objects.filter(pk=sweep.pk).update(heartbeat_at=timezone.now(), done=len(results))
+                beat(len(results))
         gave_up = reasons.gave_up(limit_s)
         for future in pending:
             results[futures[future]] = Probe(NodeState.DOWN, gave_up.short, reason_detail=gave_up.detail)
@@ -151,17 +161,29 @@ def probe_all(sweep: Sweep, nodes: list[tuple[int, str]], concurrency: int) -> d
     return results
 
 
-def write_results(team_id: int, probes: dict[int, Probe], *, sweep: Sweep | None = None) -> list[int] | None:
+def write_results(team_id: int, probes: dict[int, Probe], *, sweep: Sweep | None = None,
+                  shard: SweepShard | None = None) -> list[int] | None:
     """Upsert one snapshot per node and one StatusChange per transition; returns changed node ids.
 
     With `sweep`, writes only while that sweep is still the team's running one (the row is locked
     for the check, as claim_sweep locks it to take over), and never over a snapshot checked after
-    the sweep started; returns None when it wrote nothing for that reason.
+    the sweep started; returns None when it wrote nothing for that reason. With `shard` (of that
+    sweep), the check is the shard's own claim instead: one conditional UPDATE marks it done only
+    while it still carries this holder's attempt, so each shard's results are written once.
     """
     heights = [p.height for p in probes.values() if p.answered and p.height]
     fleet_height = network_height(heights)
     with transaction.atomic():
-        if sweep is not None:
+        if shard is not None:
+            # Not the sweep row's lock: shards of one sweep write side by side on PostgreSQL.
+            held = SweepShard.objects.filter(
+                pk=shard.pk, status=SweepShard.Status.RUNNING, attempts=shard.attempts,
+            ).update(status=SweepShard.Status.DONE, finished_at=timezone.now(), done=len(probes),
+                     failed=sum(1 for p in probes.values() if not p.answered), fleet_height=fleet_height)
+            if not held:
+                log.warning("%s was taken over; its late results are dropped", shard)
+                return None
+        elif sweep is not None:
             still_current = Sweep.objects.select_for_update().filter(
                 pk=sweep.pk, status=Sweep.Status.RUNNING).exists()
             if not still_current:
@@ -207,7 +229,9 @@ def write_results(team_id: int, probes: dict[int, Probe], *, sweep: Sweep | None
                           and (answered or f != "last_known")]
                 _upsert([s for s in snapshots if (s.node_id in changed_ids) == changed
                          and NodeState.answered(s.state) == answered], fields)
-        StatusChange.objects.bulk_create(changes, batch_size=500)
+        write_rows(StatusChange, changes, STATUS_CHANGE_FIELDS)
+        if shard is not None:
+            SweepShard.objects.filter(pk=shard.pk).update(changes=len(changes))
     return sorted(changed_ids)
 
 
@@ -219,7 +243,4 @@ def last_known(probe: Probe) -> dict:
 
 
 def _upsert(rows: list[NodeSnapshot], fields: list[str]) -> None:
-    if rows:
-        NodeSnapshot.objects.bulk_create(
-            rows, batch_size=500, update_conflicts=True, unique_fields=["node"], update_fields=fields
-        )
+    write_rows(NodeSnapshot, rows, ["node", *SNAPSHOT_FIELDS], conflict="node", update=fields)

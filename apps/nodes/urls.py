@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.nodes import views
+from apps.nodes import admin_views, views
 
 app_name = "nodes"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/owner/", views.register_owner, name="register_owner"),
     path("sweep/", views.sweep_now, name="sweep_now"),
+    path("ops/", admin_views.node_ops, name="ops"),
     path("settings/", views.fleet_settings, name="settings"),
     path("settings/groups/", views.group_create, name="group_create"),
     path("settings/interval/", views.interval_set, name="interval_set"),

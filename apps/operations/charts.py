@@ -83,6 +83,8 @@ def axis(kind: str, top: float) -> tuple[float, str, float]:
     "bytes" or "rate" (bytes per second)."""
     if kind == "percent":
         return nice_top(max(top, 1.0)), "%", 1.0
+    if kind == "count":
+        return nice_top(max(top, 1.0)), "nodes", 1.0
     unit, size = byte_unit(top)
     if nice_top(top / size) >= 1000:  # "1000 MiB" reads better as 1 GiB
         unit, size = byte_unit(size * 1024)
@@ -104,12 +106,12 @@ def figure(value: float | None, kind: str) -> str:
 # ---------------------------------------------------------------------------- drawing
 
 
-def _runs(points, start: datetime):
-    """The drawable runs of (x seconds, value): split at None and at gaps longer than GAP_S."""
+def _runs(points, start: datetime, gap_s: float = GAP_S):
+    """The drawable runs of (x seconds, value): split at None and at gaps longer than `gap_s`."""
     run, last = [], None
     for at, value in points:
         seconds = (at - start).total_seconds()
-        if value is None or seconds < 0 or (last is not None and seconds - last > GAP_S):
+        if value is None or seconds < 0 or (last is not None and seconds - last > gap_s):
             if run:
                 yield run
             run = []
@@ -120,8 +122,8 @@ def _runs(points, start: datetime):
         yield run
 
 
-def _plot(lines: list[Line], start: datetime, top: float):
-    span, plot_w, plot_h = SPAN.total_seconds(), WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def _plot(lines: list[Line], start: datetime, top: float, span: timedelta = SPAN, gap_s: float = GAP_S):
+    span, plot_w, plot_h = span.total_seconds(), WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def xy(seconds, value):
         return (round(LEFT + min(seconds, span) / span * plot_w, 1),
@@ -129,7 +131,7 @@ def _plot(lines: list[Line], start: datetime, top: float):
 
     parts = []
     for line in lines:
-        for run in _runs(line.points, start):
+        for run in _runs(line.points, start, gap_s):
             coords = [xy(*point) for point in run]
             if len(coords) == 1:  # a lone sample: a dot, or it would not show
                 parts.append(format_html('<circle cx="{}" cy="{}" r="1.5" class="{}"/>', *coords[0], line.css))
@@ -139,10 +141,12 @@ def _plot(lines: list[Line], start: datetime, top: float):
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
-def chart(title: str, kind: str, lines: list[Line], *, now: datetime):
-    """One chart of the hour before `now`: the lines, a y axis labelled 0, half and top in the
-    figures' unit, the time at both ends, and "no samples yet" when there is nothing to draw."""
-    start = now - SPAN
+def chart(title: str, kind: str, lines: list[Line], *, now: datetime, span: timedelta = SPAN,
+          gap_s: float = GAP_S, time_format: str = "%H:%M UTC", span_text: str = "the last hour"):
+    """One chart of the `span` (an hour) before `now`: the lines, a y axis labelled 0, half and
+    top in the figures' unit, the time at both ends, and "no samples yet" when there is nothing
+    to draw. Kinds: "percent", "bytes", "rate", "count"."""
+    start = now - span
     known = [value for line in lines for at, value in line.points if value is not None and at >= start]
     top, unit, size = axis(kind, max(known, default=0.0))
     plot_bottom = HEIGHT - BOTTOM
@@ -151,11 +155,12 @@ def chart(title: str, kind: str, lines: list[Line], *, now: datetime):
         (LEFT, y, WIDTH - RIGHT, y, LEFT - 4, y + 3, label(value, unit, size))
         for value, y in ((0, plot_bottom), (top / 2, (TOP + plot_bottom) / 2), (top, TOP))))
     times = format_html(
-        '<text x="{}" y="{}" class="chart-label">{} UTC</text>'
+        '<text x="{}" y="{}" class="chart-label">{}</text>'
         '<text x="{}" y="{}" class="chart-label" text-anchor="end">{}</text>',
-        LEFT, HEIGHT - 4, start.strftime("%H:%M"), WIDTH - RIGHT, HEIGHT - 4, now.strftime("%H:%M"))
+        LEFT, HEIGHT - 4, start.strftime(time_format), WIDTH - RIGHT, HEIGHT - 4,
+        now.strftime(time_format.replace(" UTC", "")))
     if known:
-        body = _plot(lines, start, top)
+        body = _plot(lines, start, top, span, gap_s)
         legend = format_html_join(" · ", '<tspan class="{}-text">{}</tspan>', ((line.css, line.label) for line in lines))
     else:
         body = format_html('<text x="{}" y="{}" class="chart-empty" text-anchor="middle">no samples yet</text>',
@@ -163,9 +168,9 @@ def chart(title: str, kind: str, lines: list[Line], *, now: datetime):
         legend = ""
     return format_html(
         '<figure class="stats-chart" data-chart="{}"><figcaption>{} <small>{}</small></figcaption>'
-        '<svg viewBox="0 0 {} {}" role="img" aria-label="{} over the last hour, in {}">'
+        '<svg viewBox="0 0 {} {}" role="img" aria-label="{} over {}, in {}">'
         '<text x="{}" y="{}" class="chart-label">{}</text>{}{}{}</svg></figure>',
-        kind if kind != "rate" else "network", title, unit, WIDTH, HEIGHT, title, unit,
+        kind if kind != "rate" else "network", title, unit, WIDTH, HEIGHT, title, span_text, unit,
         LEFT, TOP - 1, legend, grid, times, body)
 
 

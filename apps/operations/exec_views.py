@@ -6,11 +6,8 @@ line, something that looks like a secret, no owner authorisation) comes back ins
 the page renders."""
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 
 from apps.accounts.access import refusal_text, team_object_or_404, team_view
 from apps.accounts.models import Role
@@ -51,10 +48,4 @@ def app_exec(request, pk):
         context = _context(request, app, request.POST, refusal_text(exc),
                            blank=isinstance(exc, exec_actions.SecretRefused))
         return render(request, "operations/_exec_form.html" if request.htmx else "operations/exec.html", context)
-    url = reverse("jobs:detail", args=[job.pk])
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    messages.success(request, f"{job.target}: started as job #{job.pk}.")
-    return redirect(url)
+    return ops.to_job_page(request, job)

@@ -29,24 +29,6 @@ def _setting(name: str) -> float:
     return float(getattr(settings, name))
 
 
-def _wait_unblocked(ctx, label: str, node) -> str:
-    """"" once the node may be touched; else why it still may not after the bounded wait."""
-    reason = ops.blocked_reason(node)
-    if not reason:
-        return ""
-    until = time.monotonic() + _setting("OPERATIONS_BLOCKED_WAIT_S")
-    every = _setting("OPERATIONS_BLOCKED_POLL_S")
-    ctx.log(f"{label}: waiting — {reason}.")
-    while reason:
-        if time.monotonic() >= until:
-            return f"still blocked after waiting: {reason}"
-        time.sleep(every)
-        ctx.check_cancelled()
-        reason = ops.blocked_reason(node)
-    ctx.log(f"{label}: no longer blocked.")
-    return ""
-
-
 @job_kind(JOB_KIND, label="App operation", role=Role.OPERATOR)
 def run_operation(ctx, app: int, operation: str, mode: str, component: str = "", instances=(),
                   batch: int = 1, skip_failures: bool = False, window_end: str = ""):
@@ -86,7 +68,7 @@ def run_operation(ctx, app: int, operation: str, mode: str, component: str = "",
             started = []
             for instance in group:
                 label = ops.instance_label(instance)
-                problem = _wait_unblocked(ctx, label, instance.node)
+                problem = ops.wait_unblocked(ctx, label, instance.node)
                 if not problem:
                     problem = _one(ctx, membership, team_app, op, instance, component, owner, label)
                 if problem:

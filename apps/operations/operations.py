@@ -142,6 +142,43 @@ def blocked_reason(node) -> str:
     return ""
 
 
+def to_job_page(request, job):
+    """After a job was started from a page: its Jobs page (HX-Redirect for htmx), with a message."""
+    from django.contrib import messages
+    from django.http import HttpResponse
+    from django.shortcuts import redirect
+    from django.urls import reverse
+
+    url = reverse("jobs:detail", args=[job.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    messages.success(request, f"{job.target}: started as job #{job.pk}.")
+    return redirect(url)
+
+
+def wait_unblocked(ctx, label: str, node) -> str:
+    """"" once the node may be touched; else why it still may not after the bounded wait
+    (OPERATIONS_BLOCKED_WAIT_S, polled every OPERATIONS_BLOCKED_POLL_S; app and node admin jobs)."""
+    from django.conf import settings
+
+    reason = blocked_reason(node)
+    if not reason:
+        return ""
+    until = time.monotonic() + float(settings.OPERATIONS_BLOCKED_WAIT_S)
+    every = float(settings.OPERATIONS_BLOCKED_POLL_S)
+    ctx.log(f"{label}: waiting — {reason}.")
+    while reason:
+        if time.monotonic() >= until:
+            return f"still blocked after waiting: {reason}"
+        time.sleep(every)
+        ctx.check_cancelled()
+        reason = blocked_reason(node)
+    ctx.log(f"{label}: no longer blocked.")
+    return ""
+
+
 def client_for(instance, zelidauth: str | None, *, timeout=None, deadline_s: float = CALL_DEADLINE_S):
     from django.conf import settings
 

@@ -9,6 +9,7 @@ from collections import deque
 
 from tests.sim.fluxnode_apps import DockerError, InstalledApp, now_ms
 from tests.sim.fluxnode_auth import NodeAuth
+from tests.sim.fluxnode_explorer import BENCH_VERSION, failing_bench_status, failing_benchmarks
 from tests.sim.fluxnode_world import (
     CONFIRM_INTERVAL,
     EXPIRE_AFTER,
@@ -18,6 +19,8 @@ from tests.sim.fluxnode_world import (
 
 TRANSPORT_FAULTS = ("down", "hang", "slow", "http500", "malformed", "huge", "drip")
 DATA_FAULTS = ("dos", "unconfirmed", "behind", "garbage")
+# Faults of fluxnode_explorer (a failing benchmark, explorer nonsense, a syncthing folder in error).
+EXTRA_FAULTS = ("bench_fail", "explorer_garbage", "syncthing_error")
 
 
 class SimNode:
@@ -42,6 +45,7 @@ class SimNode:
         self.behind = 0
         self.fault_params: dict = {}
         self.garbage = None  # what the node reports as height and uptime ("garbage" fault)
+        self.extra_faults: dict[str, dict] = {}  # EXTRA_FAULTS kind -> its parameters
         # Knobs for stream outcomes: another removal running; why the next install fails;
         # images used by containers outside the simulated apps (the removal's 409).
         self.removal_in_progress = False
@@ -69,6 +73,8 @@ class SimNode:
             self.behind = int(params.get("blocks", 50))
         elif kind == "garbage":
             self.garbage = params.get("value", 1e20)
+        elif kind in EXTRA_FAULTS:
+            self.extra_faults[kind] = dict(params)
         else:
             raise ValueError(f"unknown fault kind {kind!r}")
         self.cache.clear()  # a world event, not a request: make it visible at once
@@ -82,6 +88,7 @@ class SimNode:
         self.dos = None
         self.frozen_confirm = None
         self.behind = 0
+        self.extra_faults = {}
         self.cache.clear()
 
     @property
@@ -95,6 +102,7 @@ class SimNode:
             active.append("behind")
         if self.garbage is not None:
             active.append("garbage")
+        active.extend(self.extra_faults)
         return active
 
     # ------------------------------------------------------------------ chain view
@@ -153,20 +161,21 @@ class SimNode:
 
     def benchmarks(self) -> dict:
         ident = self.id
-        return {
+        # fluxbench's `cores` counts threads (what FluxOS's tier check counts), real_cores cores.
+        return failing_benchmarks(self, {
             "status": ident.tier, "time": 1_700_000_000 + self.index, "ipaddress": ident.location,
-            "cores": ident.cores, "real_cores": ident.cores, "ram": round(ident.ram_mb / 1000, 2),
+            "cores": ident.cores * 2, "real_cores": ident.cores, "ram": round(ident.ram_mb / 1000, 2),
             "ssd": ident.ssd_gb, "hdd": 0, "ddwrite": round(ident.eps * 0.9, 2),
             "totalstorage": ident.ssd_gb,
             "disksinfo": [{"disk": "sda", "size": ident.ssd_gb, "writespeed": round(ident.eps, 2)}],
             "eps": ident.eps, "ping": ident.ping, "download_speed": ident.download,
             "upload_speed": ident.upload, "speed_version": "2.1", "error": "",
-            "bench_version": "5.2.0", "flux_version": ident.version, "architecture": "amd64",
+            "bench_version": BENCH_VERSION, "flux_version": ident.version, "architecture": "amd64",
             "thunder": False, "systemsecure": ident.arcane, "speed": ident.download,
-        }
+        })
 
     def bench_status(self) -> dict:
-        return {"status": "online", "benchmarking": "complete", "flux": True}
+        return failing_bench_status(self, {"status": "online", "benchmarking": "complete", "flux": True})
 
     def geolocation(self) -> dict:
         cont, cont_code, country, cc, region, region_name, lat, lon, org = self.id.geo
@@ -229,7 +238,7 @@ class SimNode:
         return {
             "daemon": {"info": daemon_info, "zmqEnabled": False},
             "node": {"status": self.fluxnode_status()},
-            "benchmark": {"info": {"version": "5.2.0", "rpcport": 16224},
+            "benchmark": {"info": {"version": BENCH_VERSION, "rpcport": 16224},
                           "status": self.bench_status(), "bench": self.benchmarks()},
             "flux": flux,
             "apps": {"fluxusage": self.flux_usage(), "runningapps": self.running_apps(),

@@ -195,7 +195,7 @@ def benchmark_getstatus(ctx):
 
 
 def benchmark_getinfo(ctx):
-    return ok({"version": "5.2.0", "rpcport": 16224})
+    return ok({"version": ctx.node.benchmarks()["bench_version"], "rpcport": 16224})
 
 
 def daemon_getfluxnodestatus(ctx):

@@ -29,7 +29,9 @@ from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 
+from tests.sim import fluxnode_admin as admin
 from tests.sim import fluxnode_exec as execs
+from tests.sim import fluxnode_explorer as explorer
 from tests.sim import fluxnode_faults as faults
 from tests.sim import fluxnode_files as files
 from tests.sim import fluxnode_lifecycle as lifecycle
@@ -123,7 +125,9 @@ ROUTES = {
     ("ioutils", "fileupload"): (files.ioutils_fileupload, 0),
     ("apps", "appexec"): (execs.apps_appexec, 0),
 }
+ROUTES.update(explorer.ROUTES)  # explorer, syncthing (fluxnode_explorer)
 ROUTES.update(payments.ROUTES)  # deploymentinformation, with the answer a test planted
+ROUTES.update(admin.ROUTES)  # node admin: restarts, log tails; daemon/benchmark answers while restarting
 POST_ROUTES = {("id", "verifylogin"), ("id", "checkprivilege"), ("id", "logoutspecificsession"),
                ("apps", "verifyappregistrationspecifications"), ("apps", "verifyappupdatespecifications"),
                ("apps", "calculatefiatandfluxprice"), ("apps", "calculateprice"),

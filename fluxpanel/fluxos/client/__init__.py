@@ -31,7 +31,7 @@ per thread, checked and pinned by fluxpanel.netguard (private addresses only wit
 
 Modules: transport (requests, bounds, envelope), deadline (the per-call watchdog), addresses,
 errors, streams, and one mixin per area: health (health + identity), specs, lifecycle, logs,
-files, backups, exec.
+files, backups, exec, explorer.
 """
 
 from __future__ import annotations
@@ -54,10 +54,12 @@ from .errors import (
     Unauthorized,
 )
 from .exec import ExecMixin
+from .explorer import ExplorerMixin
 from .files import FilesMixin
 from .health import MAX_HEIGHT, HealthMixin, IdentityMixin, whole_number
 from .lifecycle import LifecycleMixin
 from .logs import LogFollower, LogsMixin
+from .nodeadmin import NodeAdminMixin
 from .specs import AppSpecsMixin
 from .streams import (
     ExecStream,
@@ -93,7 +95,7 @@ __all__ = [
 
 
 class NodeClient(HealthMixin, IdentityMixin, AppSpecsMixin, LifecycleMixin, LogsMixin,
-                 FilesMixin, BackupsMixin, ExecMixin, Transport):
+                 FilesMixin, BackupsMixin, ExecMixin, NodeAdminMixin, ExplorerMixin, Transport):
     """Typed access to one FluxOS node's HTTP API.
 
     `base_url` is opaque (a real node is `http://IP:16127`; a simulated one carries a path prefix).

@@ -82,9 +82,23 @@ class HealthMixin:
     def benchmark_status(self) -> dict:
         return self._typed(dict, "benchmark status", "benchmark", "getstatus")
 
+    def benchmark_info(self) -> dict:
+        """fluxbench `{version, rpcport}`: FluxOS checks this version against
+        minimumFluxBenchAllowedVersion."""
+        return self._typed(dict, "benchmark info", "benchmark", "getinfo")
+
     def flux_node_status(self) -> dict:
         """fluxd getzelnodestatus: status (CONFIRMED, DOS, …), tier, heights, payment address."""
         return self._typed(dict, "node status", "daemon", "getfluxnodestatus")
+
+    def daemon_getinfo(self) -> dict:
+        """fluxd getinfo (public, cached 30 s; `balance` only for the admin): version, blocks,
+        connections, errors."""
+        return self._typed(dict, "daemon info", "daemon", "getinfo")
+
+    def blockchain_info(self) -> dict:
+        """fluxd getblockchaininfo: `blocks` (validated) against `headers` (known)."""
+        return self._typed(dict, "blockchain info", "daemon", "getblockchaininfo")
 
     def block_count(self) -> int:
         return whole_number(self._get("daemon", "getblockcount"),
@@ -122,6 +136,24 @@ class HealthMixin:
 
     def apps_resources(self) -> dict:
         return self._typed(dict, "resources", "apps", "appsresources")
+
+    # Syncthing (API port + 2) through FluxOS: Syncthing's own REST answers inside the envelope.
+    def syncthing_health(self) -> dict:
+        """`{status: "OK"}` while Syncthing runs."""
+        return self._typed(dict, "syncthing health", "syncthing", "health")
+
+    def syncthing_connections(self) -> dict:
+        """`{connections: {deviceID: {connected, paused, address, …}}, total: {…}}`."""
+        return self._typed(dict, "syncthing connections", "syncthing", "system", "connections")
+
+    def syncthing_folders(self) -> list:
+        """Folder configs `{id, label, path, type, paused, devices}`; FluxOS names an app's folder
+        after the component's identifier (`flux<component>_<app>`)."""
+        return self._typed(list, "syncthing folders", "syncthing", "config", "folders")
+
+    def syncthing_folder_status(self, folder: str) -> dict:
+        """Syncthing's db/status of one folder: `state` (idle, syncing, error, …), needFiles, errors."""
+        return self._typed(dict, "syncthing folder", "syncthing", "db", "status", folder)
 
 
 class IdentityMixin:

@@ -5,7 +5,6 @@ import pytest
 from django.urls import reverse
 
 from apps.nodes.models import Node, NodeSnapshot
-from tests.integration.nodes.hostile_node import HostileNode
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "live-panel"}
 
@@ -16,14 +15,8 @@ def node_at(personas, url, name="n1"):
     return node
 
 
-@pytest.fixture
-def hostile():
-    node = HostileNode()
-    yield node
-    node.close()
-
-
-@pytest.mark.parametrize("section", ["daemon", "benchmarks", "apps", "peers"])
+@pytest.mark.parametrize("section", ["daemon", "benchmarks", "apps", "peers", "syncthing", "services",
+                                     "payments"])
 def test_it_renders_each_live_tab_of_a_simulated_node(personas, fleet, client_as, settings, section):
     settings.ALLOW_ANY_NODE_URL = True
     node = node_at(personas, fleet.urls[0])

@@ -193,6 +193,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.get_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# How old a node's payment figures may grow before beat reads them again (apps/earnings/tasks.py).
+EARNINGS_REFRESH_S = env.get_int("EARNINGS_REFRESH_S", 6 * 3600, minimum=300, maximum=7 * 86400)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -226,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "deployments-sync-due": {"task": "deployments.sync_due", "schedule": 60.0},
     # Network figures from the stats API when older than NETWORK_STATS_TTL_S; each team's FleetDay.
     "network-refresh": {"task": "network.refresh", "schedule": 300.0},
+    "earnings-refresh-due": {"task": "earnings.refresh_due", "schedule": 900.0},
 }
 
 # Fleet sweeps: parallel probes per sweep, per-node timeout, and when a silent sweep counts as dead.

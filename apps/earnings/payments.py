@@ -85,15 +85,24 @@ def mark_stale(node, reason, now: datetime) -> NodeEarnings:
     return earnings
 
 
+def read(client, now: datetime):
+    """The node's payment figures now, or the Reason it gave none (no database access: a beat
+    refresh reads many nodes at once and writes from one thread)."""
+    try:
+        return read_explorer(client, mapping(client.flux_node_status()), now)
+    except FluxClientError as exc:
+        return explain(exc)
+
+
+def keep(node, answer, now: datetime) -> NodeEarnings:
+    """Store what read() gave: the figures, or the old ones marked stale with the reason."""
+    return store(node, answer, now) if isinstance(answer, dict) else mark_stale(node, answer, now)
+
+
 def refresh(client, node, *, now: datetime | None = None) -> NodeEarnings:
     """Read the node's payments now and keep them; a failure keeps the old figures, marked."""
     now = now or timezone.now()
-    try:
-        status = mapping(client.flux_node_status())
-        figures = read_explorer(client, status, now)
-    except FluxClientError as exc:
-        return mark_stale(node, explain(exc), now)
-    return store(node, figures, now)
+    return keep(node, read(client, now), now)
 
 
 def payments(client, node) -> dict:

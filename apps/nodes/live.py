@@ -60,15 +60,20 @@ SECTIONS = {
 DEFAULT_SECTION = "daemon"
 
 
+def live_client(node):
+    """A client for one read of the node page's kind (a tab, or a payments refresh)."""
+    deadline = live_deadline_s()
+    # A silent node trips the read timeout ("timed out after N s"); one that trickles its answer
+    # is cut a second later by the whole-call deadline.
+    return node_client(node.base_url, timeout=(min(LIVE_CONNECT_S, deadline), deadline),
+                       deadline_s=deadline + 1, max_body=LIVE_MAX_BODY)
+
+
 def read_tab(node, key: str) -> LiveTab:
     """Read one tab from the node now. `key` must be one of SECTIONS."""
     label, reader = SECTIONS[key]
     tab = LiveTab(key, label)
-    deadline = live_deadline_s()
-    # A silent node trips the read timeout ("timed out after N s"); one that trickles its answer
-    # is cut a second later by the whole-call deadline.
-    client = node_client(node.base_url, timeout=(min(LIVE_CONNECT_S, deadline), deadline),
-                         deadline_s=deadline + 1, max_body=LIVE_MAX_BODY)
+    client = live_client(node)
     try:
         tab.data = reader(client, node)
     except FluxClientError as exc:

@@ -4,11 +4,13 @@ totals against the nodes' monthly-cost labels."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.earnings.models import NodeEarnings, Reward
 from apps.nodes.models import Node, NodeSnapshot
@@ -105,3 +107,19 @@ def test_it_does_not_count_another_teams_rewards(personas, client_as, fleet, nod
     Reward.objects.filter(node=nodes[0]).update(team=personas.other_team)
     html = client_as("viewer").get(reverse("earnings:totals")).content.decode()
     assert all(Decimal(v) == 0 for v in re.findall(r"<td data-earned>([\d.]+) FLUX</td>", html))
+
+
+def test_it_refreshes_the_nodes_nobody_looked_at_on_beat(personas, fleet, nodes, settings):
+    from apps.earnings import tasks
+
+    fleet.inject(2, "down")  # n2 does not answer: marked stale, the others are read
+    assert tasks.refresh_due() == 3
+    kept = {e.node.name: e for e in NodeEarnings.objects.select_related("node")}
+    assert kept["n1"].refreshed_at is not None and kept["n1"].payment_address and not kept["n1"].stale_reason
+    assert kept["n2"].refreshed_at is None and kept["n2"].stale_reason
+    assert Reward.objects.filter(node=nodes[0]).exists()
+    # Fresh figures are not read again before EARNINGS_REFRESH_S; the failed node still is.
+    assert [n.name for n in tasks.due_nodes(timezone.now())] == ["n2"]
+    settings.EARNINGS_REFRESH_S = 300
+    later = timezone.now() + timedelta(seconds=301)
+    assert {n.name for n in tasks.due_nodes(later)} == {"n1", "n2", "n3"}

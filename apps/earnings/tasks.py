@@ -29,7 +29,6 @@ def due_nodes(now, limit: int = REFRESH_BATCH) -> list:
 def _read_one(node, now):
     from apps.earnings.payments import read
     from apps.nodes.live import live_client
-
     from fluxpanel.fluxos.client.reasons import explain
 
     try:

@@ -120,30 +120,46 @@ def worker_env() -> dict:
     return {}
 
 
-@pytest.fixture
-def worker(redis_broker, worker_env):
-    """Start `celery worker` as its own process on the test database; stop it after the test."""
+def start_worker_process(broker_url: str, name: str = "testworker", *, wait: bool = True,
+                         **environment: str) -> subprocess.Popen:
+    """`celery worker` as its own process on the test database, named `<name>@<host>`; with `wait`,
+    returned once its heartbeat row shows it is up."""
     from apps.jobs.models import ProcessHeartbeat
 
-    environment = make_child_environment(REDIS_URL=redis_broker, WORKER_HEARTBEAT_SECONDS="1", **worker_env)
+    child = make_child_environment(REDIS_URL=broker_url, WORKER_HEARTBEAT_SECONDS="1", **environment)
+    output = tempfile.TemporaryFile()  # not a pipe: nobody reads it, and a full pipe blocks the worker
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "fluxpanel", "worker", "--loglevel", "INFO",
-         "--pool", "threads", "--concurrency", "2", "--hostname", "testworker@%h"],
-        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--pool", "threads", "--concurrency", "2", "--hostname", f"{name}@%h"],
+        cwd=REPO, env=child, stdout=output, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 120  # a loaded 2-core CI machine runs two suites side by side
-    while not ProcessHeartbeat.objects.filter(role="worker", hostname__startswith="testworker@").exists():
+    while wait and not ProcessHeartbeat.objects.filter(role="worker", hostname__startswith=f"{name}@").exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail("worker did not start:\n" + process.stdout.read())
+            output.seek(0)
+            pytest.fail(f"worker {name} did not start:\n" + output.read().decode(errors="replace")[-5000:])
         time.sleep(0.2)
-    yield process
+    return process
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    """A warm shutdown (SIGTERM), then SIGKILL after `timeout`; nothing for one already gone."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def worker(redis_broker, worker_env):
+    """A worker process (start_worker_process) for the test; stopped after it."""
+    process = start_worker_process(redis_broker, **worker_env)
+    yield process
+    stop_process(process)
 
 
 

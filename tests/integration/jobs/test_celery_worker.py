@@ -1,9 +1,6 @@
 """A job through a real Celery worker process and a real Redis broker; and a worker that dies."""
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,7 +9,7 @@ from apps.accounts.models import Membership
 from apps.jobs import actions
 from apps.jobs.models import Job, ProcessHeartbeat
 from apps.jobs.runner import reap_stale_jobs
-from tests.conftest import REPO, make_child_environment
+from tests.conftest import start_worker_process, stop_process
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -52,16 +49,6 @@ def test_it_job_of_a_killed_worker_ends_failed(personas, worker, settings):
     assert "stopped before it finished" in job.error
 
 
-def _start_worker_like(broker_url: str) -> subprocess.Popen:
-    """A second worker process with the same Celery node name as the `worker` fixture's."""
-    environment = make_child_environment(REDIS_URL=broker_url, WORKER_HEARTBEAT_SECONDS="1")
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "fluxpanel", "worker", "--loglevel", "WARNING",
-         "--pool", "threads", "--concurrency", "2", "--hostname", "testworker@%h"],
-        cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-
-
 def test_it_ends_the_job_of_a_killed_worker_when_it_restarts_under_the_same_name(personas, worker, redis_broker):
     """Issue 10 F7: the restarted worker's fresh heartbeat used to hide the dead process."""
     membership = Membership.objects.get(user=personas.operator, team=personas.team)
@@ -71,7 +58,7 @@ def test_it_ends_the_job_of_a_killed_worker_when_it_restarts_under_the_same_name
     assert dead.pid == worker.pid
     worker.kill()  # SIGKILL: no clean shutdown, the heartbeat just stops
     worker.wait()
-    again = _start_worker_like(redis_broker)
+    again = start_worker_process(redis_broker, wait=False)  # the same Celery node name
     try:
         deadline = time.monotonic() + 60
         while not ProcessHeartbeat.objects.filter(hostname=dead.hostname).exclude(pk=dead.pk).exists():
@@ -84,8 +71,4 @@ def test_it_ends_the_job_of_a_killed_worker_when_it_restarts_under_the_same_name
         assert "stopped before it finished" in job.error
         assert f"a new worker process of {dead.hostname} has started" in job.lines.last().text
     finally:
-        again.send_signal(signal.SIGTERM)
-        try:
-            again.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            again.kill()
+        stop_process(again)

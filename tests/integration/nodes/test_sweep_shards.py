@@ -3,11 +3,8 @@ real worker processes sharing the shards through the real Redis, and a shard who
 killed (SIGKILL) taken again by the other."""
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -15,7 +12,6 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import Membership
-from apps.jobs.models import ProcessHeartbeat
 from apps.nodes import actions
 from apps.nodes.alerts import evaluate_alerts
 from apps.nodes.models import (
@@ -36,7 +32,7 @@ from apps.nodes.sweep_shards import (
     sweep_team,
     this_process,
 )
-from tests.conftest import REPO, make_child_environment
+from tests.conftest import start_worker_process, stop_process
 
 COMPARED = ["state", "reason", "reason_detail", "version", "tier", "flux_status", "height", "height_lag",
             "last_confirmed_height", "maintenance_blocks", "benchmark_status", "arcane", "apps_running",
@@ -156,21 +152,9 @@ def worker_env():
 @pytest.fixture
 def second_worker(worker, redis_broker):
     """Another worker process (its own Celery node name) next to the `worker` fixture's."""
-    environment = make_child_environment(REDIS_URL=redis_broker, WORKER_HEARTBEAT_SECONDS="1", **WORKER_SETTINGS)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "fluxpanel", "worker", "--loglevel", "WARNING",
-         "--pool", "threads", "--concurrency", "2", "--hostname", "secondworker@%h"],
-        cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while not ProcessHeartbeat.objects.filter(role="worker", hostname__startswith="secondworker@").exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the second worker did not start"
-        time.sleep(0.2)
+    process = start_worker_process(redis_broker, "secondworker", **WORKER_SETTINGS)
     yield process
-    process.terminate()  # a warm shutdown; nothing for a process the test killed
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=20)
-    process.kill()  # only does anything when it is still running
+    stop_process(process)  # nothing for a process the test killed
 
 
 def wait_for_sweep(team, timeout=90) -> Sweep:

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from apps.worldstate.models import EngineLive
-from tests.conftest import REPO
+from tests.conftest import REPO, stop_process
 from tests.integration.worldstate.conftest import wait_for
 from tests.integration.worldstate.live import copied, wait_live
 from tests.integration.worldstate.pages import make_engine
@@ -27,16 +27,6 @@ def start_subscriber(child_environment) -> subprocess.Popen:
                                     FLUXPANEL_ALLOW_PRIVATE_ENGINES="true")
     return subprocess.Popen([sys.executable, "manage.py", "worldstate_subscribe"], cwd=REPO,
                             env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_it_replaces_a_killed_subscriber_within_the_lease_time(personas, double, child_environment):
@@ -63,5 +53,5 @@ def test_it_replaces_a_killed_subscriber_within_the_lease_time(personas, double,
         wait_for(lambda: copied(engine, "team-a/after-kill") == {"n": 1}, timeout=10)
     finally:
         for process in processes:
-            stop(process)
+            stop_process(process, timeout=15)
     assert EngineLive.objects.get(engine=engine).holder == ""  # the survivor let go at SIGTERM

@@ -14,6 +14,7 @@ from apps.jobs.actions import enqueue
 from apps.jobs.models import Job
 from apps.nodes import admin_ops
 from apps.nodes.admin_jobs import JOB_KIND
+from fluxpanel.params import parse_id
 
 AUDIT_ACTION = AuditEvent.NODES_ADMIN_START
 MAX_NODES = 500
@@ -31,7 +32,7 @@ def start_node_admin(*, membership: Membership, operation: str, mode: str, node_
     if mode not in admin_ops.MODES:
         raise ValidationError("Choose the nodes to act on.")
     team_nodes = Node.objects.filter(team=membership.team).order_by("name")
-    ids = {int(i) for i in node_ids if str(i).isdigit() and len(str(i)) < 19}
+    ids = {i for i in map(parse_id, node_ids) if i is not None}
     nodes = list(team_nodes.filter(pk__in=ids)[:MAX_NODES + 1]) if ids else []
     if mode == "rolling" and not ids:
         nodes = list(team_nodes[:MAX_NODES + 1])

@@ -31,6 +31,8 @@ def _lines(engine, prefix: str, live: live_read.LiveStatus):
 def live_stream(request, pk):
     engine = engine_of_team(request, pk)
     prefix = request.GET.get("prefix", "")[:PREFIX_MAX]
+    if any(ch < " " for ch in prefix):  # no entity id holds control characters (nor can PostgreSQL)
+        prefix = ""
     paused = request.GET.get("paused") == "1"
     live = live_read.status(engine)
     # The engine's metrics come every 2 s even when nothing else does: they are part of what

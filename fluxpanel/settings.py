@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.wallets",
     "apps.network",
     "apps.earnings",
+    "apps.backups",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,18 @@ NODE_ADMIN_BACK_TIMEOUT_S = env.get_int("NODE_ADMIN_BACK_TIMEOUT_S", 600, minimu
 NODE_ADMIN_POLL_S = env.get_int("NODE_ADMIN_POLL_S", 3, minimum=1, maximum=60)
 # The volume browser: the largest file uploaded through the panel (FluxOS itself takes up to 10 GB).
 OPERATIONS_UPLOAD_MAX_MB = env.get_int("OPERATIONS_UPLOAD_MAX_MB", 1024, minimum=1, maximum=10240)
+# Backups (apps/backups): the storage they are kept in (a folder under the data folder, or an
+# S3-compatible bucket when FLUXPANEL_BACKUP_S3_BUCKET is set), the largest archive taken from a
+# node, how long one transfer may run, and how long a node may stay silent in the middle of one.
+BACKUP_DIR = DATA_DIR / "backups"
+BACKUP_S3_BUCKET = env.get_str("FLUXPANEL_BACKUP_S3_BUCKET", "")
+BACKUP_MAX_GB = env.get_int("BACKUP_MAX_GB", 50, minimum=1, maximum=10240)
+BACKUP_TRANSFER_MAX_S = env.get_int("BACKUP_TRANSFER_MAX_S", 6 * 3600, minimum=10, maximum=7 * 86400)
+BACKUP_STALL_S = env.get_int("BACKUP_STALL_S", 60, minimum=1, maximum=3600)
+# How long FluxOS's backup or restore task may run (it stops the app, tars or untars the volume).
+BACKUP_TASK_TIMEOUT_S = env.get_int("BACKUP_TASK_TIMEOUT_S", 3600, minimum=10, maximum=86400)
+# The largest archive uploaded through the panel to restore from (FluxOS itself takes up to 10 GB).
+BACKUP_UPLOAD_MAX_MB = env.get_int("BACKUP_UPLOAD_MAX_MB", 10240, minimum=1, maximum=10240)
 # Past that limit a file stops being spooled to disk while the body is parsed (fluxpanel/uploads.py).
 FILE_UPLOAD_HANDLERS = [
     "fluxpanel.uploads.UploadSizeLimit",

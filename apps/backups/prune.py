@@ -1,0 +1,1 @@
+"""The backup_prune job (being written)."""

@@ -230,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
     # Network figures from the stats API when older than NETWORK_STATS_TTL_S; each team's FleetDay.
     "network-refresh": {"task": "network.refresh", "schedule": 300.0},
     "earnings-refresh-due": {"task": "earnings.refresh_due", "schedule": 900.0},
+    # Backups left "in progress" by a job that died: failed, partial archive removed.
+    "backups-reap-orphans": {"task": "backups.reap_orphans", "schedule": 60.0},
 }
 
 # Fleet sweeps: parallel probes per sweep, per-node timeout, and when a silent sweep counts as dead.

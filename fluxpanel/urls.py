@@ -29,5 +29,6 @@ urlpatterns = [
     path("jobs/", include("apps.jobs.urls")),
     path("wallet/", include("apps.wallets.urls")),
     path("network/", include("apps.network.urls")),
+    path("backups/", include("apps.backups.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -55,7 +55,7 @@ def database_fingerprint() -> dict:
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"accounts", "jobs", "nodes", "deployments", "pricing", "worldstate", "wallets",
+        if model._meta.app_label in {"accounts", "jobs", "nodes", "deployments", "pricing", "worldstate", "wallets", "backups",
                                      "earnings"}
         and model._meta.model_name != "auditentry"
     }

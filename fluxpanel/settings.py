@@ -293,6 +293,44 @@ BACKUP_STALL_S = env.get_int("BACKUP_STALL_S", 60, minimum=1, maximum=3600)
 BACKUP_TASK_TIMEOUT_S = env.get_int("BACKUP_TASK_TIMEOUT_S", 3600, minimum=10, maximum=86400)
 # The largest archive uploaded through the panel to restore from (FluxOS itself takes up to 10 GB).
 BACKUP_UPLOAD_MAX_MB = env.get_int("BACKUP_UPLOAD_MAX_MB", 10240, minimum=1, maximum=10240)
+# The S3-compatible bucket (apps/backups/s3.py): endpoint (empty: AWS itself), region, credentials
+# (empty: boto3's own lookup, e.g. an instance role), a key prefix, and the addressing style (path
+# by default for a custom endpoint: MinIO and most self-hosted servers have no per-bucket names).
+# A loopback/private/link-local endpoint is refused unless allowed (development: the test server;
+# or a MinIO on the operator's own network).
+BACKUP_S3_ENDPOINT_URL = env.get_str("FLUXPANEL_BACKUP_S3_ENDPOINT_URL", "")
+BACKUP_S3_REGION = env.get_str("FLUXPANEL_BACKUP_S3_REGION", "")
+BACKUP_S3_ACCESS_KEY_ID = env.get_str("FLUXPANEL_BACKUP_S3_ACCESS_KEY_ID", "")
+BACKUP_S3_SECRET_ACCESS_KEY = env.get_str("FLUXPANEL_BACKUP_S3_SECRET_ACCESS_KEY", "")
+BACKUP_S3_PREFIX = env.get_str("FLUXPANEL_BACKUP_S3_PREFIX", "").strip("/")
+BACKUP_S3_ADDRESSING_STYLE = env.get_str("FLUXPANEL_BACKUP_S3_ADDRESSING_STYLE",
+                                         "path" if BACKUP_S3_ENDPOINT_URL else "auto")
+if BACKUP_S3_ADDRESSING_STYLE not in ("auto", "path", "virtual"):
+    raise env.SettingError("FLUXPANEL_BACKUP_S3_ADDRESSING_STYLE", BACKUP_S3_ADDRESSING_STYLE,
+                           "expected auto, path or virtual")
+BACKUP_S3_ALLOW_PRIVATE = env.get_bool("FLUXPANEL_BACKUP_S3_ALLOW_PRIVATE", False)
+if BACKUP_S3_BUCKET:
+    STORAGES["backups"] = {
+        "BACKEND": "apps.backups.s3.BackupS3Storage",
+        "OPTIONS": {
+            "bucket_name": BACKUP_S3_BUCKET,
+            "endpoint_url": BACKUP_S3_ENDPOINT_URL or None,
+            "region_name": BACKUP_S3_REGION or None,
+            "access_key": BACKUP_S3_ACCESS_KEY_ID or None,
+            "secret_key": BACKUP_S3_SECRET_ACCESS_KEY or None,
+            "location": BACKUP_S3_PREFIX,
+            "addressing_style": BACKUP_S3_ADDRESSING_STYLE,
+            "allow_private": BACKUP_S3_ALLOW_PRIVATE,
+            "default_acl": None,
+            "querystring_auth": False,
+        },
+    }
+else:
+    STORAGES["backups"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(BACKUP_DIR), "file_permissions_mode": 0o600,
+                    "directory_permissions_mode": 0o700},
+    }
 # Past that limit a file stops being spooled to disk while the body is parsed (fluxpanel/uploads.py).
 FILE_UPLOAD_HANDLERS = [
     "fluxpanel.uploads.UploadSizeLimit",

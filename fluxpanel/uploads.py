@@ -1,4 +1,5 @@
-"""An upload larger than OPERATIONS_UPLOAD_MAX_MB stops being written to disk at the limit.
+"""An upload larger than the panel's limit stops being written to disk at the limit: OPERATIONS_UPLOAD_MAX_MB,
+or BACKUP_UPLOAD_MAX_MB for an archive uploaded to the backups pages (/backups/…).
 
 Django spools every uploaded file to a temporary file while it parses the body (and the secrets
 middleware parses every write's body before any view runs), so a view's own size check comes only
@@ -17,10 +18,15 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
 
+def upload_limit_mb(path: str) -> int:
+    """The limit that applies to an upload posted to `path`."""
+    return settings.BACKUP_UPLOAD_MAX_MB if path.startswith("/backups/") else settings.OPERATIONS_UPLOAD_MAX_MB
+
+
 class UploadSizeLimit(FileUploadHandler):
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
-        self.limit = settings.OPERATIONS_UPLOAD_MAX_MB * 1024 * 1024
+        self.limit = upload_limit_mb(self.request.path) * 1024 * 1024
         self.received = 0
 
     def receive_data_chunk(self, raw_data, start):

@@ -253,3 +253,56 @@ def double(ws_double):
     """The module's engine double, emptied (and back in open mode) for this test."""
     ws_double.reset()
     return ws_double
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's standalone S3-compatible server on a free loopback port, for the whole run: its
+    endpoint URL. Output goes to a file (an unread pipe would block it)."""
+    import requests
+
+    port = free_port()
+    output = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=output, stderr=subprocess.STDOUT, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/moto-api/", timeout=1).status_code < 500:
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            output.seek(0)
+            pytest.fail("moto server did not start:\n" + output.read().decode(errors="replace")[-5000:])
+        time.sleep(0.2)
+    yield url
+    stop_process(process)
+    output.close()
+
+
+@pytest.fixture
+def s3_backup_storage(s3_server, settings):
+    """A fresh bucket on the moto server, with STORAGES["backups"] pointed at it for one test
+    (Django's setting_changed receiver drops the cached storages, then and when the settings are
+    restored after the test). Yields the bucket, the endpoint and a boto3 client."""
+    import uuid
+    from types import SimpleNamespace
+
+    import boto3
+
+    bucket = f"backups-{uuid.uuid4().hex[:12]}"
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
+                   "region_name": "us-east-1"}
+    client = boto3.client("s3", endpoint_url=s3_server, **credentials)
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGES = {**settings.STORAGES, "backups": {
+        "BACKEND": "apps.backups.s3.BackupS3Storage",
+        "OPTIONS": {"bucket_name": bucket, "endpoint_url": s3_server, "region_name": "us-east-1",
+                    "access_key": "testing", "secret_key": "testing", "location": "panel",
+                    "addressing_style": "path", "allow_private": True, "default_acl": None,
+                    "querystring_auth": False},
+    }}
+    yield SimpleNamespace(bucket=bucket, endpoint=s3_server, client=client, prefix="panel")

@@ -21,6 +21,14 @@ FLUXPANEL_DEV_LOCATION_URL).
 Faults can also be injected over HTTP: `POST /_sim/nodes/<i>/fault {"kind": "hang"}`,
 `DELETE /_sim/nodes/<i>/fault`; `POST /_sim/chain/advance {"blocks": n}`; `GET /_sim/stats`
 (requests served and the simulator's own CPU time, to show it is not the bottleneck).
+Transfer faults on file downloads and uploads: `fleet.inject(i, "cut", after_bytes=n)` (the
+connection dropped after n bytes) and `fleet.inject(i, "stall", after_bytes=n)` (a download goes
+silent after n bytes), cleared by `fleet.clear(i)` like the others.
+
+Big backup archives: `fleet.set_volume_archive(i, app, component, "/abs/file.tar.gz")` (or
+`POST /_sim/nodes/<i>/volume-archive {"app": …, "component": …, "path": "/abs/file.tar.gz"}`,
+answering `{"mount": …}`) makes that file the component's appdata; its next backup task leaves it,
+unread and uncopied, as `backup/local/backup_<component lowercase>.tar.gz`, downloaded streamed.
 
 Replies follow FluxOS's compression() (gzip for streams and answers of 1 kB or more, see
 fluxnode_http). Node data is deterministic from the seed (see fluxnode_world); owners come from tests.sim.keys so
@@ -36,6 +44,8 @@ import signal
 import sys
 import threading
 
+from tests.sim import fluxnode_faults as faults
+from tests.sim import fluxnode_files as files
 from tests.sim.fluxnode_node import SimNode
 from tests.sim.fluxnode_server import Fleet, node_summary, start_server
 
@@ -136,7 +146,18 @@ class SimFleet:
         return self.call(lambda: node_summary(self.fleet.node(index)))
 
     def inject(self, index: int, kind: str, **params) -> None:
+        """A fault on node `index`; `cut`/`stall` (after_bytes) act on file transfers only."""
+        if kind in faults.TRANSFER_FAULTS:
+            self.call(lambda: faults.set_transfer_fault(self.fleet.node(index), kind, **params))
+            return
         self.call(lambda: self.fleet.node(index).set_fault(kind, **params))
+
+    def set_volume_archive(self, index: int, app: str, component: str, archive_path: str) -> str:
+        """Make the component's appdata on node `index` be the tar.gz at `archive_path` (kept on
+        disk, never copied): its next backup task leaves exactly that file as
+        backup/local/backup_<component lowercase>.tar.gz. Returns the component's mount."""
+        return self.call(lambda: files.set_volume_archive(self.fleet.node(index), app, component,
+                                                          archive_path))
 
     def clear(self, index: int) -> None:
         self.call(lambda: self.fleet.node(index).clear_faults())

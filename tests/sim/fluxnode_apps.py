@@ -88,30 +88,49 @@ def _rfc3339_ms(text: str) -> int:
 
 
 class VNode:
-    """A file or folder in a simulated volume."""
+    """A file or folder in a simulated volume. A file's bytes are in memory (`content`) or, for
+    big archives, in a file on disk (`file_path`): then nothing reads it whole unless asked."""
 
-    def __init__(self, name: str, *, content: bytes | None = None, ms: int | None = None):
+    def __init__(self, name: str, *, content: bytes | None = None, ms: int | None = None,
+                 file_path: str | None = None):
         self.name = name
-        self.children: dict[str, VNode] | None = None if content is not None else {}
-        self.content = content
+        self.file_path = file_path
+        is_file = content is not None or file_path is not None
+        self.children: dict[str, VNode] | None = None if is_file else {}
+        self._content = content
         self.created = self.modified = ms if ms is not None else now_ms()
 
     @property
     def is_dir(self) -> bool:
         return self.children is not None
 
+    @property
+    def content(self) -> bytes | None:
+        if self.file_path is not None:
+            with open(self.file_path, "rb") as handle:  # small files only: callers check size()
+                return handle.read()
+        return self._content
+
     def size(self) -> int:
         if self.is_dir:
             return sum(child.size() for child in self.children.values())
-        return len(self.content)
+        if self.file_path is not None:
+            return os.path.getsize(self.file_path)
+        return len(self._content)
 
 
 class Volume:
-    """A component mount; paths are relative to it (`appdata/sub`), `..` is refused."""
+    """A component mount; paths are relative to it (`appdata/sub`), `..` is refused.
+
+    `appdata_archive` (a tar.gz on disk) stands for the whole appdata when set: a backup then
+    *is* that file and appdata lists nothing. It is set by SimFleet.set_volume_archive and by the
+    restore of a file-backed archive, and dropped as soon as anything under appdata changes.
+    """
 
     def __init__(self, mount: str, seed_text: str, ms: int):
         self.mount = mount
         self.root = VNode("")
+        self.appdata_archive: str | None = None
         for folder in ("appdata", "backup", "backup/local", "backup/remote", "backup/upload"):
             self.make_dir(folder, ms=ms)
         self.write("appdata/config.yml", f"# {seed_text}\nlisten: 0.0.0.0\n".encode(), ms=ms)
@@ -138,6 +157,8 @@ class Volume:
         parts = self.split(path)
         if not parts:
             raise ValueError("Invalid path")
+        if parts[0] == "appdata":
+            self.appdata_archive = None  # appdata changes: the archive no longer stands for it
         parent = self.get("/".join(parts[:-1]))
         if parent is None or not parent.is_dir:
             raise ValueError("Parent folder does not exist")
@@ -155,6 +176,18 @@ class Volume:
         node = parent.children[name] = VNode(name, content=content, ms=ms)
         return node
 
+    def write_file_backed(self, path: str, file_path: str) -> VNode:
+        """A file whose bytes stay in `file_path` on disk (a big archive)."""
+        parent, name = self.parent_of(path)
+        node = parent.children[name] = VNode(name, file_path=file_path)
+        return node
+
+    def use_archive(self, file_path: str) -> None:
+        """appdata becomes the tar.gz at `file_path`: emptied, and backed up as that very file."""
+        self.remove("appdata")
+        self.make_dir("appdata")
+        self.appdata_archive = file_path
+
     def remove(self, path: str) -> None:
         parent, name = self.parent_of(path)
         if name not in parent.children:
@@ -162,7 +195,8 @@ class Volume:
         del parent.children[name]
 
     def used_bytes(self) -> int:
-        return self.root.size()
+        archive = os.path.getsize(self.appdata_archive) if self.appdata_archive else 0
+        return self.root.size() + archive
 
     def host_path_to_relative(self, host_path: str) -> str | None:
         if host_path == self.mount or host_path.startswith(self.mount + "/"):

@@ -5,6 +5,13 @@
 - `drip`: one byte every 2 s (`interval_ms`) for ever, in the body (`phase="body"`, the default:
   headers at once, then an envelope that never closes) or in the headers (`phase="headers"`).
 Both stop when the fault is cleared or the client goes away.
+
+Transfer faults, only on file downloads (downloadlocalfile, downloadfile) and fileupload, kept
+in the node's `extra_faults` so clear_faults() ends them like every other fault:
+- `cut`: a download announces its whole Content-Length, sends `after_bytes` and drops the
+  connection; an upload is dropped once `after_bytes` of its file have arrived.
+- `stall`: a download sends `after_bytes`, then nothing, without closing, until the client gives
+  up or the fault is cleared.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import zlib
 from aiohttp import web
 
 BODY_FAULTS = ("huge", "drip")
+TRANSFER_FAULTS = ("cut", "stall")
+STALL_POLL_S = 0.05
 MIB = 1024 * 1024
 _FILL = b"x" * MIB
 
@@ -90,3 +99,39 @@ async def _pause(release: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(release.wait(), seconds)
     except TimeoutError:
         pass
+
+
+# --------------------------------------------------------------------------- transfer faults
+
+
+def set_transfer_fault(node, kind: str, **params) -> None:
+    """Arm `cut` or `stall` on a node (SimFleet.inject and the `/_sim/…/fault` route call this)."""
+    if kind not in TRANSFER_FAULTS:
+        raise ValueError(f"unknown transfer fault {kind!r}")
+    after = params.get("after_bytes", 0)
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise ValueError("after_bytes is a byte count")
+    for other in TRANSFER_FAULTS:
+        node.extra_faults.pop(other, None)
+    node.extra_faults[kind] = {"after_bytes": after}
+    if node.release.is_set():  # a fresh event, so clearing the fault ends a stall
+        node.release = asyncio.Event()
+    node.cache.clear()
+
+
+def transfer_fault(node) -> tuple[str, int] | None:
+    """(kind, after_bytes) of the armed transfer fault, if any."""
+    for kind in TRANSFER_FAULTS:
+        params = node.extra_faults.get(kind)
+        if params is not None:
+            return kind, int(params.get("after_bytes", 0))
+    return None
+
+
+async def end_transfer(kind: str, request, node) -> None:
+    """After the first `after_bytes`: drop at once (cut), or stay silent first (stall)."""
+    if kind == "stall":
+        release = node.release
+        while not _gone(request) and not release.is_set():
+            await _pause(release, STALL_POLL_S)
+    node.fleet.drop_connection(request)

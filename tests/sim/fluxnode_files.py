@@ -1,15 +1,28 @@
-"""Volume browser, backup endpoints and backup/restore tasks of a simulated node (reference §8)."""
+"""Volume browser, backup endpoints and backup/restore tasks of a simulated node (reference §8).
+
+Big archives stay on disk: a file-backed VNode is sent as a streamed file response with its
+Content-Length (as Express's res.download), an upload larger than SPILL_BYTES is written to a
+temporary file while it arrives, and a component's appdata can *be* a tar.gz on disk
+(set_volume_archive, or the restore of such an upload), which its next backup then yields as is.
+The transfer faults `cut` and `stall` (fluxnode_faults) act on file downloads and uploads here.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import email.utils
 import hashlib
 import io
+import os
 import re
+import shutil
 import tarfile
+import tempfile
 
 from aiohttp import web
 
+from tests.sim import fluxnode_faults as faults
 from tests.sim.fluxnode_apps import APPS_FOLDER, DockerError, iso_time, now_ms
 from tests.sim.fluxnode_http import NodeStream, bare, content_type_for
 from tests.sim.fluxnode_routes import UNAUTHORIZED, dumps, err, msg, ok
@@ -17,6 +30,41 @@ from tests.sim.fluxnode_routes import UNAUTHORIZED, dumps, err, msg, ok
 MULTIPLIERS = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
 # pathSecurity.isValidPathComponent's allowlist (sanitizePath runs in strict mode for volumes).
 SAFE_COMPONENT = re.compile(r"[a-zA-Z0-9_\-. @#+=()\[\]{}]+")
+# An upload past this size goes to a temporary file instead of memory (formidable writes to disk).
+SPILL_BYTES = 8 * 1024 * 1024
+SEND_PIECE = 1024 * 1024
+_spill_dir: str | None = None
+
+
+def spill_dir() -> str:
+    """This process's folder for uploads kept on disk (removed when the process exits)."""
+    global _spill_dir
+    if _spill_dir is None:
+        _spill_dir = tempfile.mkdtemp(prefix="fluxsim-uploads-")
+        atexit.register(shutil.rmtree, _spill_dir, True)
+    return _spill_dir
+
+
+def _discard_spilled(node) -> None:
+    """Delete the temporary file of a spilled upload that is replaced or removed."""
+    path = getattr(node, "file_path", None)
+    if path and _spill_dir and os.path.dirname(path) == _spill_dir:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def set_volume_archive(node, app: str, component: str, archive_path: str) -> str:
+    """Make `component`'s appdata on `node` be the tar.gz at `archive_path` (never copied): its
+    next appendbackuptask leaves that file as backup/local/backup_<c>.tar.gz. Returns the mount."""
+    if not os.path.isabs(archive_path) or not os.path.isfile(archive_path):
+        raise ValueError("archive_path is an absolute path to an existing file")
+    container = node.app(app).container(component)
+    if container is None:
+        raise ValueError(f"Component {component} not found")
+    container.volume.use_archive(archive_path)
+    return container.volume.mount
 
 
 def sanitized(path) -> str:
@@ -137,12 +185,55 @@ async def apps_removeobject(ctx):
     return msg("File Removed")
 
 
-def _download(content: bytes, filename: str, content_type: str | None = None):
-    """res.download: type from the extension, Content-Disposition attachment (compression()
-    then gzips compressible types of 1 kB or more)."""
-    return web.Response(body=content, headers={
-        "Content-Type": content_type or content_type_for(filename),
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+def _file_headers(node, content_type: str | None) -> dict:
+    """What res.download (send) puts on a file: its type from the extension, attachment,
+    Accept-Ranges, Cache-Control, Last-Modified and a weak ETag of size and mtime."""
+    size, modified = node.size(), node.modified
+    return {"Content-Type": content_type or content_type_for(node.name),
+            "Content-Disposition": f'attachment; filename="{node.name}"',
+            "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=0",
+            "Last-Modified": email.utils.formatdate(modified / 1000, usegmt=True),
+            "ETag": f'W/"{size:x}-{modified:x}"'}
+
+
+async def _download(ctx, node, content_type: str | None = None):
+    """res.download of a volume file. A small in-memory file is one reply (compression() then
+    gzips compressible types of 1 kB or more); a file on disk, or any file while a transfer
+    fault is armed, is streamed with its Content-Length and never read whole."""
+    headers = _file_headers(node, content_type)
+    fault = faults.transfer_fault(ctx.node)
+    if fault is None and node.file_path is None:
+        return web.Response(body=node.content, headers=headers)
+    size = node.size()
+    response = web.StreamResponse(headers=headers)
+    response.content_length = size
+    await response.prepare(ctx.request)
+    limit = size if fault is None else min(size, fault[1])
+    try:
+        await _send_bytes(ctx.request, response, node, limit)
+    except ConnectionError:  # the client went away: nothing more to send
+        return response
+    if fault is not None:
+        await faults.end_transfer(fault[0], ctx.request, ctx.node)
+        return response
+    await response.write_eof()
+    return response
+
+
+async def _send_bytes(request, response, node, limit: int) -> None:
+    if node.file_path is None:
+        content = node.content
+        for start in range(0, limit, SEND_PIECE):
+            await response.write(content[start:min(limit, start + SEND_PIECE)])
+        return
+    left = limit
+    with open(node.file_path, "rb") as handle:
+        while left > 0:
+            data = handle.read(min(SEND_PIECE, left))
+            if not data:
+                break
+            left -= len(data)
+            await response.write(data)
 
 
 async def _download_failed(ctx, envelope: dict):
@@ -166,7 +257,7 @@ async def apps_downloadfile(ctx):
         full = f"{container.volume.mount}/{path.strip('/')}"
         return await _download_failed(ctx, err(f"ENOENT: no such file or directory, realpath '{full}'",
                                                "Error", "ENOENT"))
-    return _download(node.content, node.name)
+    return await _download(ctx, node)
 
 
 async def apps_downloadfolder(ctx):
@@ -184,7 +275,8 @@ async def apps_downloadfolder(ctx):
     if node is None or not node.is_dir:
         return err("Folder does not exist")
     name = (path.rstrip("/").rsplit("/", 1)[-1] or container.name) + ".zip"
-    return _download(container.volume.zip_folder(path), name, "application/zip")
+    return web.Response(body=container.volume.zip_folder(path), headers={
+        "Content-Type": "application/zip", "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --------------------------------------------------------------------------- /backup/*
@@ -242,7 +334,7 @@ def backup_getlocalbackuplist(ctx):
     if folder is None or not folder.is_dir:
         return ok([])
     return ok([{"name": node.name, "create": str(node.created),
-                "size": _scaled(len(node.content), multiplier, decimal)}
+                "size": _scaled(node.size(), multiplier, decimal)}
                for node in folder.children.values() if node.name.endswith(".tar.gz")])
 
 
@@ -264,24 +356,39 @@ def backup_removebackupfile(ctx):
     container, relative, failure = _locate(ctx, filepath, appname)
     if failure:
         return failure
+    removed = container.volume.get(relative)
     try:
         container.volume.remove(relative)
     except ValueError as exc:
         return err(str(exc))
+    _discard_spilled(removed)
     return msg("File removed successfully")
 
 
 async def backup_downloadlocalfile(ctx):
+    """backupRestoreService.downloadLocalFile: every failure is `res.json(errorEnvelope)` at
+    HTTP 200 (so *with* a JSON Content-Type, unlike the volume browser's downloads); a file
+    that is not there fails at its `sudo chmod 777`, whose execFile error is the message."""
     filepath, appname = ctx.param(0, "filepath"), ctx.param(1, "appname")
-    if not ctx.allowed("appownerabove", appname or ""):
+    if not filepath or not appname:
+        return err("filepath and appname parameters are mandatory", "Error")
+    if not ctx.allowed("appownerabove", appname):
         return UNAUTHORIZED
+    try:
+        sanitized(filepath[len(APPS_FOLDER) + 1:] if filepath.startswith(APPS_FOLDER + "/") else "")
+    except ValueError:
+        return err("Path validation failed..", "Error")
     container, relative, failure = _locate(ctx, filepath, appname)
     if failure:
-        return failure
+        return err("Path validation failed..", "Error")
     node = container.volume.get(relative)
-    if node is None or node.is_dir:
-        return await _download_failed(ctx, err("File does not exist", "Error"))
-    return _download(node.content, node.name, "application/gzip")
+    if node is None:
+        return err(f"Command failed: sudo chmod 777 {filepath}\nchmod: cannot access "
+                   f"'{filepath}': No such file or directory\n", "Error", 1)
+    if node.is_dir:  # chmod works on a folder; send then fails and Express's handler answers
+        return web.Response(status=500, content_type="text/html",
+                            text="<!DOCTYPE html><html><body><pre>Error: EISDIR, read</pre></body></html>")
+    return await _download(ctx, node, "application/gzip")
 
 
 # --------------------------------------------------------------------------- tasks
@@ -335,11 +442,17 @@ async def apps_appendbackuptask(ctx):
                     yield f"Component {component} not found\n"
                     return
                 archive = f"backup/local/backup_{component.lower()}.tar.gz"
-                if container.volume.get(archive) is not None:
+                existing = container.volume.get(archive)
+                if existing is not None:
                     yield f"Removing exists backup archive for {component.lower()}...\n"
                     container.volume.remove(archive)
+                    _discard_spilled(existing)
                 yield f"Creating backup archive for {component.lower()}...\n"
-                container.volume.write(archive, container.volume.tar_folder("appdata"))
+                source = container.volume.appdata_archive
+                if source is not None:  # appdata *is* that tar.gz: the backup is the same bytes
+                    container.volume.write_file_backed(archive, source)
+                else:
+                    container.volume.write(archive, container.volume.tar_folder("appdata"))
             yield "Starting application...\n"
             for container in app.containers.values():
                 container.start(now_ms())
@@ -370,32 +483,50 @@ async def apps_appendrestoretask(ctx):
         return await _failed(ctx, "Cannot read properties of null (reading 'compose')")
 
     def produce():
+        """advancedWorkflows.appendRestoreTask's order: every selected component's appdata is
+        emptied first, then remote archives are fetched, then each archive is unpacked (a
+        missing one fails only then: the data is already gone, as on a real node)."""
         app.restore_running = True
         try:
             yield "Stopping application...\n"
             for container in app.containers.values():
                 if container.state != "stopped":
                     container.stop(now_ms())
+            targets = []
             for job in selected:
                 component = str(job.get("component"))
                 container = app.container(component)
                 if container is None:
                     yield f"Component {component} not found\n"
                     return
-                archive = f"backup/{source}/backup_{component.lower()}.tar.gz"
-                if source == "remote":
-                    yield f"Downloading {job.get('url')}...\n"
-                    container.volume.write(archive, _remote_archive(str(job.get("url"))))
-                node = container.volume.get(archive)
-                if node is None:
-                    yield (f"Error: Failed to unpack archive file for {component.lower()}, "
-                           "no such file\n")
-                    return
-                yield f"Removing appdata of {component.lower()}...\n"
+                yield f"Removing {component} component data...\n"
                 container.volume.remove("appdata")
                 container.volume.make_dir("appdata")
-                yield f"Restoring backup archive for {component.lower()}...\n"
-                container.volume.untar_into("appdata", node.content)
+                targets.append((job, component, container))
+            if source == "remote":
+                for job, component, container in targets:
+                    yield f"Downloading {job.get('url')}...\n"
+                    container.volume.write(f"backup/remote/backup_{component.lower()}.tar.gz",
+                                           _remote_archive(str(job.get("url"))))
+            for _, component, container in targets:
+                archive = f"backup/{source}/backup_{component.lower()}.tar.gz"
+                yield f"Unpacking backup archive for {component.lower()}...\n"
+                node = container.volume.get(archive)
+                if node is None or node.is_dir:
+                    yield (f"Error: Failed to unpack archive file for {component.lower()}, "
+                           f"tar (child): {container.volume.mount}/{archive}: Cannot open: "
+                           "No such file or directory\n")
+                    return
+                try:
+                    if node.file_path is not None:  # a big archive stays packed, on disk
+                        container.volume.use_archive(node.file_path)
+                    else:
+                        container.volume.untar_into("appdata", node.content)
+                except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+                    yield (f"Error: Failed to unpack archive file for {component.lower()}, "
+                           f"tar: {exc}\n")
+                    return
+                yield f"Removing backup file for {component.lower()}...\n"
                 container.volume.remove(archive)
             yield "Starting application...\n"
             for container in app.containers.values():
@@ -434,6 +565,8 @@ async def ioutils_fileupload(ctx):
         ctx.fleet.drop_connection(ctx.request)
         return None
     expected = ctx.request.content_length or 0
+    fault = faults.transfer_fault(ctx.node)
+    cut_at = fault[1] if fault is not None and fault[0] == "cut" else None
     received = 0
     chunks = []
     saved = []
@@ -444,16 +577,62 @@ async def ioutils_fileupload(ctx):
         except ValueError as exc:
             chunks.append(dumps(err(str(exc))))
             break
-        data = bytearray()
-        while chunk := await part.read_chunk(65536):  # formidable streams to disk, up to 10 GB
-            data += chunk
-        received += len(data)
+        sink = _UploadSink()
+        try:
+            while chunk := await part.read_chunk(65536):  # formidable streams to disk, up to 10 GB
+                received += len(chunk)
+                if cut_at is not None and received >= cut_at:
+                    sink.discard()
+                    ctx.fleet.drop_connection(ctx.request)
+                    return None
+                sink.write(chunk)
+        except BaseException:
+            sink.discard()
+            raise
         chunks.append(dumps([received, expected]))
         _make_dirs(container.volume, folder)  # fs.mkdir(filepath, { recursive: true })
-        container.volume.write(f"{folder}/{name}".strip("/"), bytes(data))
+        path = f"{folder}/{name}".strip("/")
+        _discard_spilled(container.volume.get(path))
+        if sink.path is not None:
+            container.volume.write_file_backed(path, sink.close())
+        else:
+            container.volume.write(path, sink.close())
         saved.append(part.name)
     return web.Response(body=b"".join(chunks) + (saved[-1] if saved else "").encode(),
                         content_type="text/plain")
+
+
+class _UploadSink:
+    """An upload's bytes: in memory while small, then in a temporary file (SPILL_BYTES)."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+        self.path: str | None = None
+        self._file = None
+
+    def write(self, data: bytes) -> None:
+        if self._file is not None:
+            self._file.write(data)
+            return
+        self.buffer += data
+        if len(self.buffer) > SPILL_BYTES:
+            handle, self.path = tempfile.mkstemp(dir=spill_dir(), suffix=".tar.gz")
+            self._file = os.fdopen(handle, "wb")
+            self._file.write(self.buffer)
+            self.buffer = bytearray()
+
+    def close(self):
+        """The bytes (small) or the file's path (spilled)."""
+        if self._file is not None:
+            self._file.close()
+            return self.path
+        return bytes(self.buffer)
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            os.remove(self.path)
+            self._file = None
 
 
 def _make_dirs(volume, folder: str) -> None:

@@ -11,6 +11,8 @@ byte every 2 s, in the body or the headers), garbage (numbers no column holds), 
 confirming, behind. Replies are compressed like FluxOS's (fluxnode_http).
 Admin endpoints under `/_sim/` drive faults, the chain and app instances (`POST
 /_sim/apps/<name>/instances/<i> {"state": "stopped"|"running"}`) from outside the process.
+`POST /_sim/nodes/<i>/volume-archive {"app", "component", "path"}` makes a tar.gz on disk a
+component's appdata (fluxnode_files.set_volume_archive), for a benchmark's big archive.
 Payments: `POST /_sim/payments {"hash": …}` puts a paid temporary message in force (fluxnode_payments).
 `/loc/<ip[:port]>/…` serves the node at that location exactly as `/n/<i>/…` does.
 """
@@ -417,12 +419,25 @@ class Fleet:
                     body = await _json(request)
                     kind = body.pop("kind", None)
                     try:
-                        node.set_fault(str(kind), **body)
-                    except ValueError as exc:
+                        if kind in faults.TRANSFER_FAULTS:
+                            faults.set_transfer_fault(node, kind, **body)
+                        else:
+                            node.set_fault(str(kind), **body)
+                    except (ValueError, TypeError) as exc:
                         return web.json_response({"error": str(exc)}, status=400)
                 return web.json_response({"node": node.index, "faults": node.faults})
             if parts[2] == "state":
                 return web.json_response(node_summary(node))
+            if parts[2] == "volume-archive" and request.method == "POST":
+                body = await _json(request)
+                try:
+                    mount = files.set_volume_archive(node, str(body.get("app")),
+                                                     str(body.get("component")), str(body.get("path")))
+                except ValueError as exc:
+                    return web.json_response({"error": str(exc)}, status=400)
+                except Exception as exc:  # DockerError: app not on that node
+                    return web.json_response({"error": str(exc)}, status=404)
+                return web.json_response({"mount": mount})
         if (len(parts) == 4 and parts[0] == "apps" and parts[2] == "instances"
                 and request.method == "POST"):
             body = await _json(request)

@@ -1,12 +1,32 @@
-"""Backups: volume data, local backup archives, backup/restore tasks, archive upload."""
+"""Backups: volume data, local backup archives, backup/restore tasks, archive transfer.
+
+FluxOS's appendBackupTask tars a component's `appdata` into
+`<mount>/backup/local/backup_<component lowercase>.tar.gz`, `<mount>` being what
+getvolumedataofcomponent answers (IOUtils.getVolumeInfo matches `flux<component>_<app>`; for a
+v1–v3 app, which has no components, it matches `flux<app>` only when the component is the
+string "null", which then also names the archive: `backup_null.tar.gz`). Archives are streamed
+both ways (open_backup_file, upload_backup) so that a many-GB archive never sits in memory.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
-from .streams import TextLineStream
+from .archives import ArchiveDownload, open_archive
+from .deadline import CallDeadline
+from .streams import StreamBounds, TextLineStream
 from .transport import APPLICATION_JSON, message_of
+
+__all__ = ["ArchiveDownload", "BackupsMixin", "local_archive_path"]
+
+
+def local_archive_path(mount: str, component: str) -> str:
+    """Where FluxOS's backup task leaves a component's archive (advancedWorkflows.appendBackupTask)."""
+    if not mount or not component:
+        raise ValueError("a mount and a component are needed")
+    return f"{mount.rstrip('/')}/backup/local/backup_{component.lower()}.tar.gz"
 
 
 class BackupsMixin:
@@ -36,6 +56,19 @@ class BackupsMixin:
     def download_backup_file(self, file_path: str, app: str, dest=None):
         return self._download(self.path_url("backup", "downloadlocalfile", file_path, app), dest)
 
+    def open_backup_file(self, file_path: str, app: str, *, bounds: StreamBounds) -> ArchiveDownload:
+        """Open the archive at an absolute `file_path` (e.g. local_archive_path(...)) for a
+        streamed read: iterate the ArchiveDownload for raw chunks, within `bounds` (its stall_s
+        is the longest silence tolerated, also before the headers). FluxOS's error envelope
+        raises its typed error here, before any byte is handed out."""
+        url = self.path_url("backup", "downloadlocalfile", file_path, app)
+        headers = self._headers(auth=True, per_user=False, content_type=None)
+        timeout = (self.timeout[0], bounds.stall_s)
+        with CallDeadline(time.monotonic() + timeout[0] + timeout[1]) as deadline:
+            response = self._send("GET", url, headers=headers, timeout=timeout, retry=True,
+                                  deadline=deadline)
+        return open_archive(response, url, bounds)
+
     def start_backup(self, app: str, components: list[str], *, timeout=None) -> TextLineStream:
         """Back up the components' appdata to `backup/local/backup_<c>.tar.gz`; streams lines.
         This route reads a parsed JSON body, so unlike other POSTs it goes out as application/json."""
@@ -63,9 +96,14 @@ class BackupsMixin:
                                 timeout=timeout)
         return TextLineStream(response, url, self.stream_bounds)
 
-    def upload_backup(self, app: str, component: str, fileobj, *, timeout=None) -> dict:
+    def upload_backup(self, app: str, component: str, fileobj, *, size: int | None = None,
+                      progress: Callable[[int, int], None] | None = None, timeout=None) -> dict:
         """Upload an archive to `backup/upload/` for a restore with source="upload". FluxOS saves
-        it under the multipart field name, so the field is named like the archive it expects."""
+        it under the multipart field name, so the field is named like the archive it expects.
+
+        `fileobj` is a seekable file, or any reader when `size` (its byte count) is given; a
+        reader that ends short of `size` raises ValueError. `progress(sent, total)` is called as
+        the archive's bytes go out (about every MiB, and at the end)."""
         name = f"backup_{component.lower()}.tar.gz"
         url = self.path_url("ioutils", "fileupload", "backup", app, component)
-        return self._upload(url, name, fileobj, timeout=timeout)
+        return self._upload(url, name, fileobj, size=size, progress=progress, timeout=timeout)

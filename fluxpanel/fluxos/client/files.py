@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 
 from .errors import BadResponse, NodeUnreachable, Unauthorized
 from .streams import iter_raw_chunks
@@ -25,8 +26,15 @@ from .transport import (
 # A download kept in memory (dest=None); with a dest file the stream bounds apply.
 MAX_DOWNLOAD_IN_MEMORY = 64 * 1024 * 1024
 ERROR_BODY_LIMIT = 1024 * 1024
-# An upload is sent in blocks of this size, read from its file as the socket takes them.
-UPLOAD_BLOCK = 256 * 1024
+# An upload is sent in blocks of this size, read from its file as the socket takes them: large
+# enough that a many-GB archive costs few Python steps, small enough to stay out of memory.
+UPLOAD_BLOCK = 1024 * 1024
+# A refusal drops the connection as soon as the request's headers are read (IOUtils.fileUpload
+# checks before parsing), while the first bytes are still in the sockets' buffers; a drop after
+# this much of the file was taken is a transfer that broke.
+REFUSAL_WINDOW = 8 * 1024 * 1024
+# progress(sent, total) is called at most this often (in bytes) and once at the end.
+PROGRESS_EVERY = 1024 * 1024
 # What FluxOS accepts as an upload's name (pathSecurity.validateFilename) and what a multipart
 # header can carry without quoting.
 _HEADER_UNSAFE = frozenset('"\r\n\0/\\')
@@ -35,9 +43,15 @@ _HEADER_UNSAFE = frozenset('"\r\n\0/\\')
 class MultipartFile:
     """A multipart/form-data body of one file part, read from `fileobj` block by block as it is
     sent, never held whole in memory. Its length is known up front (len()), so requests sends it
-    with a Content-Length rather than chunked, and FluxOS's formidable knows bytesExpected."""
+    with a Content-Length rather than chunked, and FluxOS's formidable knows bytesExpected.
 
-    def __init__(self, field: str, fileobj):
+    With `size` the reader is never seeked (a decrypting stream, a pipe): exactly `size` bytes
+    are sent, and a reader that ends earlier raises ValueError. Without it the file's remaining
+    length is measured by seeking. `sent` counts the file's bytes handed to the socket so far.
+    """
+
+    def __init__(self, field: str, fileobj, *, size: int | None = None,
+                 progress: Callable[[int, int], None] | None = None):
         if not field or field in (".", "..") or _HEADER_UNSAFE & set(field):
             raise ValueError("an upload's name has no quote, slash, backslash, NUL or line break")
         boundary = "fluxpanel" + secrets.token_hex(16)
@@ -47,22 +61,38 @@ class MultipartFile:
                       ).encode()
         self._tail = f"\r\n--{boundary}--\r\n".encode()
         self._file = fileobj
-        start = fileobj.tell()
-        self._size = fileobj.seek(0, os.SEEK_END) - start
-        fileobj.seek(start)
+        if size is None:
+            start = fileobj.tell()
+            size = fileobj.seek(0, os.SEEK_END) - start
+            fileobj.seek(start)
+        elif isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError("size is the upload's byte count")
+        self._size = size
+        self._progress = progress
+        self.sent = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
 
     def __len__(self) -> int:
         return len(self._head) + self._size + len(self._tail)
 
     def __iter__(self):
         yield self._head
-        left = self._size
-        while left > 0:
-            block = self._file.read(min(UPLOAD_BLOCK, left))
+        reported = 0
+        while self.sent < self._size:
+            block = self._file.read(min(UPLOAD_BLOCK, self._size - self.sent))
             if not block:
-                raise ValueError("the file shrank while it was being uploaded")
-            left -= len(block)
+                raise ValueError(f"the upload's reader ended after {self.sent} of its "
+                                 f"{self._size} bytes")
             yield block
+            # Resumed only when the socket took the block: this counts bytes really sent.
+            self.sent += len(block)
+            if self._progress is not None and (self.sent - reported >= PROGRESS_EVERY
+                                               or self.sent == self._size):
+                reported = self.sent
+                self._progress(self.sent, self._size)
         yield self._tail
 
 
@@ -104,21 +134,27 @@ class FilesMixin:
                             query={"folder": folder or None, "filename": filename})
         return self._upload(url, filename, fileobj, timeout=timeout)
 
-    def _upload(self, url: str, field: str, fileobj, *, timeout=None) -> dict:
+    def _upload(self, url: str, field: str, fileobj, *, size: int | None = None,
+                progress=None, timeout=None) -> dict:
         """POST one file as multipart, streamed; FluxOS's reply is progress arrays then the field
         name, or an error envelope inside that stream."""
-        body = MultipartFile(field, fileobj)
+        body = MultipartFile(field, fileobj, size=size, progress=progress)
         headers = self._headers(auth=True, per_user=False, content_type=body.content_type)
         try:
             response = self._fetch("POST", url, headers=headers, data=body,
                                    timeout=timeout or (self.timeout[0], STREAM_READ_TIMEOUT),
                                    budget=self.stream_bounds.max_seconds)
         except NodeUnreachable as exc:
+            if REFUSAL_WINDOW <= body.sent < body.size:
+                # The node had taken a good part of the file: a broken transfer, not a refusal.
+                raise NodeUnreachable(f"upload cut off after {body.sent} of {body.size} bytes: "
+                                      "the node dropped the connection", url=url) from exc
             # On missing privilege or parameters, or a folder it refuses, the node just drops
             # the connection (IOUtils.fileUpload's catch: res.connection.destroy()).
-            raise Unauthorized("upload refused: connection dropped by the node (no app-owner "
-                               "privilege, or a folder it does not accept)", url=url, code=401,
-                               name="Unauthorized") from exc
+            cut = f" after {body.sent} of {body.size} bytes" if body.sent < body.size else ""
+            raise Unauthorized(f"upload refused: connection dropped by the node{cut} (no "
+                               "app-owner privilege, or a folder it does not accept)", url=url,
+                               code=401, name="Unauthorized") from exc
         return parse_upload_progress(response.text, url)
 
     def _download(self, url: str, dest, *, max_in_memory: int = MAX_DOWNLOAD_IN_MEMORY):

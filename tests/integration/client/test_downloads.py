@@ -54,5 +54,5 @@ def test_it_raises_the_error_of_a_failed_download(target):
 def test_it_raises_the_error_of_a_failed_backup_download(target):
     client, app, component, _ = target
     mount = client.volume_info(app, component)["mount"]
-    with pytest.raises(FluxError, match="does not exist"):
+    with pytest.raises(FluxError, match="No such file or directory"):
         client.download_backup_file(f"{mount}/backup/local/none.tar.gz", app)

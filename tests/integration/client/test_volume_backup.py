@@ -96,7 +96,7 @@ def test_it_restore_from_local_and_upload(target):
     client.start_backup(app, [component]).read_all()
     client.remove_object(app, component, "appdata/config.yml")
     lines = client.start_restore(app, [component]).read_all()
-    assert f"Restoring backup archive for {component.lower()}..." in lines
+    assert f"Unpacking backup archive for {component.lower()}..." in lines  # FluxOS's words
     assert client.download_file(app, component, "appdata/config.yml").startswith(b"# ")
 
     buffer = io.BytesIO()
@@ -110,6 +110,8 @@ def test_it_restore_from_local_and_upload(target):
     assert reply["progress"] and reply["progress"][-1][0] == len(buffer.getvalue())
     client.start_restore(app, [component], source="upload").read_all()
     assert client.download_file(app, component, "appdata/uploaded.txt") == b"uploaded\n"
+    # the restore replaced the data: what was there before is gone
+    assert {e["name"] for e in client.folder_info(app, component, "appdata")} == {"uploaded.txt"}
 
 
 def test_it_restore_from_remote_and_remote_size(target):

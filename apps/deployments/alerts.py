@@ -18,6 +18,7 @@ from apps.nodes.models import AlertDelivery, AlertRule
 
 log = logging.getLogger(__name__)
 
+# Not backup_failed: the backups app raises and resolves it (apps.backups.alerts), a sync must not.
 APP_KINDS = (AlertRule.Kind.APP_EXPIRES, AlertRule.Kind.APP_INSTANCES_LOW, AlertRule.Kind.APP_DOWN)
 DEFAULT_EXPIRY_DAYS = 7
 APP_COLUMNS = ("id", "name", "status", "expires_at", "expiry_height", "instances_running", "instances_wanted")

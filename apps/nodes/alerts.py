@@ -41,8 +41,10 @@ WEBHOOK_TIMEOUT = (3.05, 10)
 # Longer than any one send can take (email + webhook deadline), so a live sender is never robbed.
 RECLAIM_AFTER = timedelta(minutes=5)
 SEND_BATCH = 200
-# Evaluated after each app sync by apps.deployments.alerts, never against node snapshots.
-APP_KINDS = (AlertRule.Kind.APP_EXPIRES, AlertRule.Kind.APP_INSTANCES_LOW, AlertRule.Kind.APP_DOWN)
+# App rules, never evaluated against node snapshots: evaluated after each app sync by
+# apps.deployments.alerts, or (backup_failed) raised by the backups app itself.
+APP_KINDS = (AlertRule.Kind.APP_EXPIRES, AlertRule.Kind.APP_INSTANCES_LOW, AlertRule.Kind.APP_DOWN,
+             AlertRule.Kind.BACKUP_FAILED)
 SNAPSHOT_COLUMNS = ("node_id", "node__name", "node__address", "state", "reason", "reason_detail", "height_lag",
                     "maintenance_blocks", "benchmark_status", "version")
 

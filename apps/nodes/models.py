@@ -267,6 +267,8 @@ class AlertRule(models.Model):
         APP_EXPIRES = "app_expires", "App expires within N days"
         APP_INSTANCES_LOW = "app_instances_low", "App runs fewer instances than it wants"
         APP_DOWN = "app_down", "App is down everywhere"
+        # Raised and resolved by the backup jobs and schedules themselves (apps.backups.alerts).
+        BACKUP_FAILED = "backup_failed", "Backup failed or not verified"
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="alert_rules")
     kind = models.CharField(max_length=32, choices=Kind.choices)

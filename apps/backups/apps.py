@@ -10,5 +10,7 @@ class BackupsConfig(AppConfig):
 
     def ready(self):
         # Job kinds register themselves on import; each module adds its own import here.
-        from apps.backups import jobs  # noqa: F401 - registers app_backup, app_restore, backup_verify
-        from apps.backups import prune  # noqa: F401 - registers backup_prune
+        from apps.backups import (
+            jobs,  # noqa: F401 - registers app_backup, app_restore, backup_verify
+            prune,  # noqa: F401 - registers backup_prune
+        )

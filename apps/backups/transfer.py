@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import time
 from dataclasses import dataclass
 
@@ -24,6 +26,38 @@ from apps.backups.reasons import TransferMismatch
 PROGRESS_EVERY_S = 3.0
 MB = 1024 * 1024
 UPLOAD_CONNECT_S = 3.05
+
+
+class BackgroundDigest:
+    """SHA-256 computed on another thread while the caller goes on with the bytes: hashlib lets go
+    of the GIL for large buffers, so hashing overlaps the download and the encrypted write instead
+    of adding to them (on a fast link SHA-256 is the slowest step). At most QUEUED chunks wait, so
+    memory stays bounded; chunks are immutable bytes, shared without a copy."""
+
+    QUEUED = 8
+
+    def __init__(self):
+        self._digest = hashlib.sha256()
+        self._chunks: queue.Queue = queue.Queue(maxsize=self.QUEUED)
+        self._thread = threading.Thread(target=self._run, name="backup-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._digest.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._chunks.put(chunk)
+
+    def hexdigest(self) -> str:
+        """Waits for the queued chunks; the digest is final after this."""
+        self.close()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._chunks.put(None)
+            self._thread.join()
 
 
 def download_bounds():
@@ -81,7 +115,7 @@ def node_to_storage(client, app_name: str, archive_path: str, *, storage_name: s
     from apps.backups import storage
 
     started = time.monotonic()
-    digest = hashlib.sha256()
+    digest = BackgroundDigest()
     counted = {"bytes": 0, "expected": None}
 
     def chunks():
@@ -103,7 +137,10 @@ def node_to_storage(client, app_name: str, archive_path: str, *, storage_name: s
         if counted["bytes"] == 0:
             raise TransferMismatch("the node sent an empty archive")
 
-    stored = storage.store(storage_name, chunks(), context=context)
+    try:
+        stored = storage.store(storage_name, chunks(), context=context)
+    finally:
+        digest.close()
     if progress is not None:
         progress.update(counted["bytes"], counted["expected"] or counted["bytes"], final=True)
     return Transferred(size=counted["bytes"], sha256=digest.hexdigest(), stored_size=int(stored),

@@ -26,7 +26,7 @@ def upload_limit_mb(path: str) -> int:
 class UploadSizeLimit(FileUploadHandler):
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
-        self.limit = upload_limit_mb(self.request.path) * 1024 * 1024
+        self.limit = upload_limit_mb(getattr(self.request, "path", "")) * 1024 * 1024
         self.received = 0
 
     def receive_data_chunk(self, raw_data, start):

@@ -49,5 +49,5 @@ def test_it_fails_the_backup_and_removes_the_partial_when_the_worker_dies(setup,
     assert row.verified_at is None
     # The worker's folder storage: DATA_DIR/backups (the child's FLUXPANEL_DATA_DIR is the test's).
     folder = settings.DATA_DIR / "backups"
-    assert not folder.exists() or not [p for p in folder.rglob("*") if p.is_file() and f"{row.pk}" in p.name]
+    assert row.storage_name and not (folder / row.storage_name).exists()
     assert reap_orphans() == 0

@@ -60,3 +60,11 @@ def test_it_stops_spooling_a_file_past_the_limit_and_keeps_its_true_size():
     assert uploaded.size == 3 * MiB and uploaded.name == "blob.bin"
     assert uploaded.read() == b""
     assert seen <= MiB + 64 * 1024  # later handlers (the file on disk) got no more than about the limit
+
+
+def test_it_gives_an_archive_uploaded_to_the_backups_pages_its_own_limit(settings):
+    from fluxpanel.uploads import upload_limit_mb
+
+    settings.OPERATIONS_UPLOAD_MAX_MB, settings.BACKUP_UPLOAD_MAX_MB = 5, 700
+    assert upload_limit_mb("/backups/app/3/upload/") == 700
+    assert upload_limit_mb("/operate/3/files/") == 5

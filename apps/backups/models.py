@@ -106,6 +106,8 @@ class BackupSchedule(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+")
     created_at = models.DateTimeField(default=django_now)
+    # Created, edited or resumed: due times before it were never this schedule's (see schedules.missed).
+    changed_at = models.DateTimeField(default=django_now)
     periodic_task = models.OneToOneField("django_celery_beat.PeriodicTask", on_delete=models.SET_NULL,
                                          null=True, blank=True, related_name="+")
     last_job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.timezone import now as django_now
 
 from apps.accounts import audit
 from apps.accounts.access import require_role_audited
@@ -17,6 +18,7 @@ from apps.accounts.audit import AuditEvent
 from apps.accounts.models import Membership, Role
 from apps.backups import schedules
 from apps.backups.models import BackupSchedule
+from apps.jobs import beat
 
 MAX_KEEP = 1000
 MAX_WINDOW_MINUTES = 24 * 60
@@ -107,13 +109,14 @@ def create_schedule(*, membership: Membership, app, **values) -> BackupSchedule:
 
 def update_schedule(*, membership: Membership, schedule: BackupSchedule, **values) -> BackupSchedule:
     require_role_audited(membership, Role.OPERATOR, "backups.schedule_actions.update_schedule")
-    _same_team(membership, schedule)
+    beat.same_team(membership, schedule)
     fields = _fields(membership, schedule.app, **values)
     with transaction.atomic():
         before = summary(schedule)
         for key, value in fields.items():
             setattr(schedule, key, value)
         schedule.created_by = membership.user
+        schedule.changed_at = django_now()
         schedule.save()
         schedules.sync_beat(schedule)
         audit.record(team=membership.team, actor=membership.user, action=AuditEvent.BACKUP_SCHEDULE_UPDATE,
@@ -123,32 +126,17 @@ def update_schedule(*, membership: Membership, schedule: BackupSchedule, **value
 
 def set_schedule_enabled(*, membership: Membership, schedule: BackupSchedule, enabled: bool) -> BackupSchedule:
     """Pause (enabled False) or resume a schedule; its beat entry follows."""
-    require_role_audited(membership, Role.OPERATOR, "backups.schedule_actions.set_schedule_enabled")
-    _same_team(membership, schedule)
-    with transaction.atomic():
-        schedule.enabled = bool(enabled)
-        schedule.save(update_fields=["enabled"])
-        schedules.sync_beat(schedule)
-        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.BACKUP_SCHEDULE_UPDATE,
-                     target=schedule.app, schedule=schedule.pk, enabled=schedule.enabled)
+    beat.set_enabled(membership=membership, schedule=schedule, enabled=enabled,
+                     where="backups.schedule_actions.set_schedule_enabled",
+                     action=AuditEvent.BACKUP_SCHEDULE_UPDATE, sync=schedules.sync_beat,
+                     also={"changed_at": django_now()})
     return schedule
 
 
 def delete_schedule(*, membership: Membership, schedule: BackupSchedule) -> None:
     """The schedule and its beat entry; its backups stay (they are the team's until deleted)."""
-    require_role_audited(membership, Role.OPERATOR, "backups.schedule_actions.delete_schedule")
-    _same_team(membership, schedule)
-    with transaction.atomic():
-        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.BACKUP_SCHEDULE_DELETE,
-                     target=schedule.app, schedule=schedule.pk, **summary(schedule))
-        pk = schedule.pk
-        schedule.delete()
-        schedules.drop_beat(pk)
-
-
-def _same_team(membership, schedule) -> None:
-    if schedule.team_id != membership.team_id:
-        raise ValidationError("This belongs to another team.")
+    beat.delete(membership=membership, schedule=schedule, where="backups.schedule_actions.delete_schedule",
+                action=AuditEvent.BACKUP_SCHEDULE_DELETE, summary=summary(schedule), drop=schedules.drop_beat)
 
 
 def summary(schedule: BackupSchedule) -> dict:

@@ -9,20 +9,20 @@
   repeated one). Arithmetic happens in UTC: Python compares two datetimes of one zone by their
   wall clocks, which is wrong across a DST change.
 - Beat: one django-celery-beat PeriodicTask per schedule (task "backups.run_schedule", args
-  [schedule id]) on a CrontabSchedule read in the schedule's zone, kept in step by every write
-  (apps.backups.schedule_actions) in its transaction.
-- A fire re-checks everything, because beat only knows an id and a time: the schedule still exists
-  and is enabled, its app is still the team's, the member it runs as (its last editor) still has
-  the operator role (refused and audited otherwise), the fire is at most `window_minutes` after the
+  [schedule id]; apps.jobs.beat) on a crontab read in the schedule's zone, kept in step by every
+  write (apps.backups.schedule_actions) in its transaction.
+- A fire re-checks everything, because beat only knows an id and a time: apps.jobs.beat.open_fire
+  (the schedule still exists and is enabled, its app is still the team's, the member it runs as,
+  its last editor, still has the operator role: refused, audited and alerted otherwise), the fire is at most `window_minutes` after the
   due time (else "missed"), and the previous run's job is not still going. Then it starts the
   backup through the page's own action (apps.backups.actions.start_backup). Every fire leaves its
   outcome on the schedule; a refused, missed or failed start raises the backup alert.
 - `missed()` is the other half: a due time that passed with no fire at all (beat or the panel was
-  down) is shown on the page.
+  down) is shown on the page. Only due times after the schedule's last change (created, edited,
+  resumed) count: a time moved to one that has just passed was never due.
 """
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,12 +30,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts import audit
-from apps.accounts.access import member_for_task, refusal_text
+from apps.accounts.access import refusal_text
 from apps.accounts.audit import AuditEvent
-from apps.accounts.models import Role
 from apps.backups.models import Backup, BackupSchedule
-from apps.jobs.models import Job
+from apps.jobs import beat
 
 TASK = "backups.run_schedule"
 RUN_AUDIT_ACTION = AuditEvent.BACKUP_SCHEDULE_RUN
@@ -83,26 +81,12 @@ def describe(schedule) -> str:
 
 
 def sync_beat(schedule: BackupSchedule) -> None:
-    """Create or update the schedule's beat entry (saving a PeriodicTask tells beat it changed)."""
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    fields = crontab(schedule)
-    entry = CrontabSchedule.objects.filter(**fields).order_by("pk").first() or CrontabSchedule.objects.create(**fields)
-    task, _ = PeriodicTask.objects.update_or_create(
-        name=task_name(schedule.pk),
-        defaults={"task": TASK, "crontab": entry, "interval": None, "args": json.dumps([schedule.pk]),
-                  "enabled": schedule.enabled,
-                  "description": f"backup of {schedule.app.name} {describe(schedule)}"[:200]})
-    if schedule.periodic_task_id != task.pk:
-        schedule.periodic_task = task
-        schedule.save(update_fields=["periodic_task"])
+    beat.sync_entry(schedule, name=task_name(schedule.pk), task=TASK, crontab=crontab(schedule),
+                    description=f"backup of {schedule.app.name} {describe(schedule)}")
 
 
 def drop_beat(schedule_id: int) -> None:
-    from django_celery_beat.models import PeriodicTask
-
-    for task in PeriodicTask.objects.filter(name=task_name(schedule_id)):
-        task.delete()  # one by one: the delete signal tells beat
+    beat.drop_entry(task_name(schedule_id))
 
 
 def _on_day(schedule, day: date) -> list[datetime]:
@@ -166,7 +150,7 @@ def missed(schedule, now: datetime) -> str:
     if not schedule.enabled:
         return ""
     due = previous_due(schedule, now)
-    if due is None or due < schedule.created_at or now - due <= timedelta(minutes=schedule.window_minutes):
+    if due is None or due < schedule.changed_at or now - due <= timedelta(minutes=schedule.window_minutes):
         return ""
     ran = schedule.last_run_at is not None and schedule.last_run_at >= due
     if ran and not schedule.last_outcome.startswith("missed"):
@@ -181,61 +165,38 @@ def run_schedule(schedule_id: int, *, now: datetime | None = None) -> str:
 
     now = now or timezone.now()
     with transaction.atomic():
-        schedule = (BackupSchedule.objects.select_for_update(of=("self",))
-                    .select_related("app", "team", "created_by", "last_job")
-                    .filter(pk=schedule_id).first())
-        if schedule is None:  # deleted with its app or team: its beat entry is an orphan
-            drop_beat(schedule_id)
-            return "gone: the schedule no longer exists"
-        if not schedule.enabled:
-            return _record(schedule, now, "skipped: the schedule is paused")
-        app = schedule.app
-        if app.team_id != schedule.team_id or app.dropped:
-            return _record(schedule, now, "refused: the app is no longer one of the team's apps")
-        try:
-            membership = member_for_task(schedule.created_by_id, schedule.team_id, Role.OPERATOR)
-        except PermissionDenied:
-            who = schedule.created_by.username if schedule.created_by else "its creator"
-            text = f"refused: {who} no longer has the operator role in the team"
-            audit.record(team=schedule.team, actor=schedule.created_by, action=RUN_AUDIT_ACTION, target=app,
-                         outcome=audit.Outcome.DENIED, schedule=schedule.pk, reason=text)
-            backup_problem(app, f"the scheduled backup was {text}")
-            return _record(schedule, now, text)
+        fire = beat.open_fire(BackupSchedule.objects.select_related("app", "team", "created_by", "last_job"),
+                              schedule_id, now, entry_name=task_name(schedule_id), run_action=RUN_AUDIT_ACTION,
+                              paused="skipped: the schedule is paused")
+        if fire.role_refused:
+            backup_problem(fire.schedule.app, f"the scheduled backup was {fire.outcome}")
+        if fire.outcome:
+            return fire.outcome
+        schedule, app = fire.schedule, fire.schedule.app
         due = previous_due(schedule, now + EARLY)
         if due is None or now - due > timedelta(minutes=schedule.window_minutes):
             text = f"missed: due at {_when(due)}" if due else "missed: not due"
             backup_problem(app, f"the scheduled backup was {text}, and beat fired it only at "
                                 f"{_when(now.astimezone(zone(schedule)))}")
-            return _record(schedule, now, text)
-        previous = schedule.last_job
-        if previous is not None and not previous.is_finished:
-            return _record(schedule, now, f"skipped: the previous run (job #{previous.pk}) is still {previous.status}")
+            return beat.record_fire(schedule, now, text)
+        busy = beat.previous_run_busy(schedule)
+        if busy:
+            return beat.record_fire(schedule, now, busy)
         instance = None
         if schedule.instance_location:
             instance = app.instances.filter(location=schedule.instance_location).first()
             if instance is None:
                 text = f"refused: the app has no instance at {schedule.instance_location} any more"
                 backup_problem(app, f"the scheduled backup was {text}")
-                return _record(schedule, now, text)
+                return beat.record_fire(schedule, now, text)
         try:
             from apps.backups.actions import start_backup
 
-            job = start_backup(membership=membership, app=app, instance=instance,
+            job = start_backup(membership=fire.membership, app=app, instance=instance,
                                components=list(schedule.components or [""]), kind=Backup.Kind.SCHEDULED,
                                schedule=schedule, remove_from_node=schedule.remove_from_node)
         except (ValidationError, PermissionDenied) as exc:
             text = f"refused: {refusal_text(exc)}"
             backup_problem(app, f"the scheduled backup was {text}")
-            return _record(schedule, now, text)
-        return _record(schedule, now, f"started job #{job.pk} (due at {_when(due)})", job=job)
-
-
-def _record(schedule: BackupSchedule, now: datetime, text: str, *, job: Job | None = None) -> str:
-    schedule.last_run_at = now
-    schedule.last_outcome = text[:300]
-    fields = ["last_run_at", "last_outcome"]
-    if job is not None:
-        schedule.last_job = job
-        fields.append("last_job")
-    schedule.save(update_fields=fields)
-    return schedule.last_outcome
+            return beat.record_fire(schedule, now, text)
+        return beat.record_fire(schedule, now, f"started job #{job.pk} (due at {_when(due)})", job=job)

@@ -15,6 +15,7 @@ from apps.accounts import audit
 from apps.accounts.access import require_role_audited
 from apps.accounts.audit import AuditEvent
 from apps.accounts.models import Membership, Role
+from apps.jobs import beat
 from apps.operations import operations as ops
 from apps.operations import schedules, windows
 from apps.operations.models import OperationSchedule, TeamWindow
@@ -62,7 +63,7 @@ def create_window(*, membership: Membership, **values) -> TeamWindow:
 def update_window(*, membership: Membership, window: TeamWindow, **values) -> TeamWindow:
     """Change a window; every schedule in it moves to the new crontab."""
     require_role_audited(membership, Role.MANAGER, "operations.schedule_actions.update_window")
-    _same_team(membership, window)
+    beat.same_team(membership, window)
     fields = _window_fields(membership.team, exclude_pk=window.pk, **values)
     with transaction.atomic():
         before = windows.describe(window)
@@ -78,7 +79,7 @@ def update_window(*, membership: Membership, window: TeamWindow, **values) -> Te
 
 def delete_window(*, membership: Membership, window: TeamWindow) -> None:
     require_role_audited(membership, Role.MANAGER, "operations.schedule_actions.delete_window")
-    _same_team(membership, window)
+    beat.same_team(membership, window)
     used = window.schedules.count()
     if used:
         raise ValidationError(f"The window “{window.name}” is used by {used} schedule(s): delete or move them first.")
@@ -130,7 +131,7 @@ def create_schedule(*, membership: Membership, **values) -> OperationSchedule:
 
 def update_schedule(*, membership: Membership, schedule: OperationSchedule, **values) -> OperationSchedule:
     require_role_audited(membership, Role.OPERATOR, "operations.schedule_actions.update_schedule")
-    _same_team(membership, schedule)
+    beat.same_team(membership, schedule)
     fields = _schedule_fields(membership, **values)
     with transaction.atomic():
         before = _summary(schedule)
@@ -145,37 +146,21 @@ def update_schedule(*, membership: Membership, schedule: OperationSchedule, **va
 
 
 def set_schedule_enabled(*, membership: Membership, schedule: OperationSchedule, enabled: bool) -> OperationSchedule:
-    require_role_audited(membership, Role.OPERATOR, "operations.schedule_actions.set_schedule_enabled")
-    _same_team(membership, schedule)
-    with transaction.atomic():
-        schedule.enabled = bool(enabled)
-        schedule.save(update_fields=["enabled"])
-        schedules.sync_beat(schedule)
-        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_SCHEDULE_UPDATE,
-                     target=schedule.app, schedule=schedule.pk, enabled=schedule.enabled)
+    beat.set_enabled(membership=membership, schedule=schedule, enabled=enabled,
+                     where="operations.schedule_actions.set_schedule_enabled",
+                     action=AuditEvent.OPERATIONS_SCHEDULE_UPDATE, sync=schedules.sync_beat)
     return schedule
 
 
 def delete_schedule(*, membership: Membership, schedule: OperationSchedule) -> None:
-    require_role_audited(membership, Role.OPERATOR, "operations.schedule_actions.delete_schedule")
-    _same_team(membership, schedule)
-    with transaction.atomic():
-        audit.record(team=membership.team, actor=membership.user, action=AuditEvent.OPERATIONS_SCHEDULE_DELETE,
-                     target=schedule.app, schedule=schedule.pk, **_summary(schedule))
-        pk = schedule.pk
-        schedule.delete()
-        schedules.drop_beat(pk)
+    beat.delete(membership=membership, schedule=schedule, where="operations.schedule_actions.delete_schedule",
+                action=AuditEvent.OPERATIONS_SCHEDULE_DELETE, summary=_summary(schedule), drop=schedules.drop_beat)
 
 
 def _whole_number(value) -> int:
     """A typed whole number, 0 for anything else (the caller's range check then refuses it)."""
     text = str(value).strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 0
-
-
-def _same_team(membership, obj) -> None:
-    if obj.team_id != membership.team_id:
-        raise ValidationError("This belongs to another team.")
 
 
 def _summary(schedule: OperationSchedule) -> dict:

@@ -97,8 +97,10 @@ class ArchiveDownload:
         return NodeUnreachable(f"archive download cut off after {got}{of} bytes", url=self.url)
 
 
-def open_archive(response: requests.Response, url: str, bounds: StreamBounds) -> ArchiveDownload:
-    """The download of an answered request, or the node's typed error when it sent no file."""
+def require_attachment(response: requests.Response, url: str, what: str) -> None:
+    """Raise the node's typed error (closing the response) unless it answered 200 with a file.
+    FluxOS sends a file as an attachment and every refusal as its JSON envelope, often with HTTP
+    200, so only Content-Disposition tells them apart; the error body read is bounded."""
     if "attachment" not in response.headers.get("Content-Disposition", "").lower():
         with response:
             read_body(response, url, ERROR_BODY_LIMIT, deadline=None,
@@ -107,9 +109,13 @@ def open_archive(response: requests.Response, url: str, bounds: StreamBounds) ->
                 raise BadResponse(f"HTTP {response.status_code}", url=url,
                                   http_status=response.status_code, body=response.text)
             parse_envelope(response, url)  # FluxOS's error envelope raises here
-            raise BadResponse("expected an archive, got a FluxOS message", url=url,
-                              body=response.text)
+            raise BadResponse(f"expected {what}, got a FluxOS message", url=url, body=response.text)
     if response.status_code != 200:
         response.close()
         raise BadResponse(f"HTTP {response.status_code}", url=url, http_status=response.status_code)
+
+
+def open_archive(response: requests.Response, url: str, bounds: StreamBounds) -> ArchiveDownload:
+    """The download of an answered request, or the node's typed error when it sent no file."""
+    require_attachment(response, url, "an archive")
     return ArchiveDownload(response, url, bounds)

@@ -13,19 +13,17 @@ import os
 import secrets
 from collections.abc import Callable
 
+from .archives import require_attachment
 from .errors import BadResponse, NodeUnreachable, Unauthorized
 from .streams import iter_raw_chunks
 from .transport import (
     STREAM_READ_TIMEOUT,
     message_of,
-    parse_envelope,
     parse_upload_progress,
-    read_body,
 )
 
 # A download kept in memory (dest=None); with a dest file the stream bounds apply.
 MAX_DOWNLOAD_IN_MEMORY = 64 * 1024 * 1024
-ERROR_BODY_LIMIT = 1024 * 1024
 # An upload is sent in blocks of this size, read from its file as the socket takes them: large
 # enough that a many-GB archive costs few Python steps, small enough to stay out of memory.
 UPLOAD_BLOCK = 1024 * 1024
@@ -160,19 +158,8 @@ class FilesMixin:
     def _download(self, url: str, dest, *, max_in_memory: int = MAX_DOWNLOAD_IN_MEMORY):
         response = self._stream(url, auth=True, timeout=(self.timeout[0], STREAM_READ_TIMEOUT),
                                 retry=True)
+        require_attachment(response, url, "a file")
         with response:
-            if "attachment" not in response.headers.get("Content-Disposition", "").lower():
-                read_body(response, url, ERROR_BODY_LIMIT, deadline=None,
-                          too_slow=lambda: BadResponse("slow error answer", url=url))
-                if response.status_code != 200:
-                    raise BadResponse(f"HTTP {response.status_code}", url=url,
-                                      http_status=response.status_code, body=response.text)
-                parse_envelope(response, url)  # FluxOS's error envelope raises here
-                raise BadResponse("expected a file, got a FluxOS message", url=url,
-                                  body=response.text)
-            if response.status_code != 200:
-                raise BadResponse(f"HTTP {response.status_code}", url=url,
-                                  http_status=response.status_code)
             size = 0
             kept = []
             for chunk in iter_raw_chunks(response, url, self.stream_bounds):

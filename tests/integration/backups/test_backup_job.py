@@ -11,11 +11,10 @@ from apps.accounts.models import AuditEntry, Membership
 from apps.backups import actions, storage
 from apps.backups.jobs import reap_orphans
 from apps.backups.models import Backup
-from apps.deployments.models import AppInstance, TeamApp
 from apps.jobs.models import Job
 from apps.jobs.runner import run_job
-from apps.nodes.models import Node, NodeSnapshot
 from tests.integration.operations.test_operations import authorise
+from tests.sim_apps import team_app_on_sim_nodes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APP = "wiki2"  # components app and db on several simulated nodes (seed 3)
@@ -34,15 +33,7 @@ def setup(personas, fleet, settings, tmp_path):
     settings.BACKUP_STALL_S = 2
     settings.OPERATIONS_RUN_POLL_S = 0.05
     settings.OPERATIONS_RUN_TIMEOUT_S = 5
-    entry = fleet.app(APP)
-    team = personas.team
-    app = TeamApp.objects.create(team=team, name=entry.name, owner=entry.spec["owner"], spec=entry.spec,
-                                 components=2, instances_wanted=len(entry.nodes))
-    for index in entry.nodes:
-        location = fleet.fleet.identity(index).location
-        node = Node.objects.create(team=team, name=f"n{index}", address=location, base_url=fleet.url(index))
-        NodeSnapshot.objects.create(node=node, team=team, maintenance_blocks=400)
-        AppInstance.objects.create(app=app, team=team, location=location, node=node, state="running")
+    app, entry = team_app_on_sim_nodes(personas.team, fleet, APP)
     authorise(personas, app)
     return personas, app, entry
 

@@ -146,13 +146,36 @@ def test_it_says_a_run_was_missed_while_beat_was_down_and_not_once_it_ran(person
     now = timezone.now()
     due = now - timedelta(hours=2)
     schedule = make(personas, app, frequency="daily", hour=due.hour, minute=due.minute, window_minutes=60)
-    BackupSchedule.objects.filter(pk=schedule.pk).update(created_at=now - timedelta(days=3))
+    BackupSchedule.objects.filter(pk=schedule.pk).update(created_at=now - timedelta(days=3),
+                                                         changed_at=now - timedelta(days=3))
     schedule.refresh_from_db()
     text = schedules.missed(schedule, now)
     assert text.startswith(f"The backup due {due:%a %Y-%m-%d %H:%M} UTC did not run")
     assert schedules.missed(schedule, due + timedelta(minutes=30)) == ""  # still inside its window
     schedule.last_run_at, schedule.last_outcome = due + timedelta(seconds=2), "started job #1"
     assert schedules.missed(schedule, now) == ""
+
+
+def test_a_time_moved_into_the_past_or_a_resumed_schedule_is_not_missed(personas, app):
+    now = timezone.now()
+    schedule = make(personas, app, frequency="daily", hour=(now + timedelta(hours=1)).hour, window_minutes=60)
+    BackupSchedule.objects.filter(pk=schedule.pk).update(created_at=now - timedelta(days=3),
+                                                         changed_at=now - timedelta(days=3))
+    schedule.refresh_from_db()
+    passed = now - timedelta(hours=2)
+    # The editor moves the time to one that passed two hours ago: nothing was due then.
+    schedule_actions.update_schedule(membership=operator(personas), schedule=schedule, components=["web"],
+                                     frequency="daily", hour=passed.hour, minute=passed.minute, timezone="UTC")
+    assert schedules.missed(schedule, timezone.now()) == ""
+    assert schedules.missed(schedule, timezone.now() + timedelta(days=1)).startswith("The backup due")
+    schedule_actions.set_schedule_enabled(membership=operator(personas), schedule=schedule, enabled=False)
+    BackupSchedule.objects.filter(pk=schedule.pk).update(changed_at=now - timedelta(days=2))
+    schedule.refresh_from_db()
+    assert schedules.missed(schedule, now) == ""  # paused: nothing is due
+    schedule_actions.set_schedule_enabled(membership=operator(personas), schedule=schedule, enabled=True)
+    schedule.refresh_from_db()
+    assert schedule.enabled and schedule.changed_at >= now
+    assert schedules.missed(schedule, timezone.now()) == ""  # the runs due while paused are not "missed"
 
 
 def test_it_refuses_audits_and_alerts_when_the_creator_lost_the_role(personas, app):

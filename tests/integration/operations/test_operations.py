@@ -15,10 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import AuditEntry, Membership
-from apps.deployments.models import AppInstance, TeamApp
 from apps.jobs.models import Job
 from apps.jobs.runner import run_job
-from apps.nodes.models import MaintenanceClaim, Node, NodeSnapshot
+from apps.nodes.models import MaintenanceClaim, NodeSnapshot
 from apps.operations import actions
 from apps.wallets import actions as wallet_actions
 from apps.wallets.models import SigningRequest
@@ -27,6 +26,7 @@ from tests.sim import fluxnode_lifecycle as lifecycle
 from tests.sim import keys
 from tests.sim.fluxnode_auth import fluxos_phrase
 from tests.sim.wallet import link
+from tests.sim_apps import team_app_on_sim_nodes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APP = "wiki2"  # on simulated nodes 2, 3, 7, 8, 11 (seed 3), components app and db
@@ -41,15 +41,7 @@ def setup(personas, fleet, settings):
     settings.OPERATIONS_BLOCKED_POLL_S = 0.05
     settings.OPERATIONS_RUN_TIMEOUT_S = 5
     settings.OPERATIONS_BLOCKED_WAIT_S = 5
-    entry = fleet.app(APP)
-    team = personas.team
-    app = TeamApp.objects.create(team=team, name=entry.name, owner=entry.spec["owner"], spec=entry.spec,
-                                 components=2, instances_wanted=len(entry.nodes))
-    for index in entry.nodes:
-        location = fleet.fleet.identity(index).location
-        node = Node.objects.create(team=team, name=f"n{index}", address=location, base_url=fleet.url(index))
-        NodeSnapshot.objects.create(node=node, team=team, maintenance_blocks=400)
-        AppInstance.objects.create(app=app, team=team, location=location, node=node, state="running")
+    app, entry = team_app_on_sim_nodes(personas.team, fleet, APP)
     yield personas, app, entry
     for index in entry.nodes:
         fleet.call(lifecycle.set_restart_time, fleet.fleet, index, None)

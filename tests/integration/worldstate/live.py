@@ -29,6 +29,12 @@ def live_state(engine) -> EngineLive | None:
     return EngineLive.objects.filter(engine=engine).first()
 
 
+def live_reason(engine) -> str:
+    """The engine's live-update reason, "" until the subscriber has written its first row."""
+    row = live_state(engine)
+    return (row.reason or "") if row else ""
+
+
 def wait_live(engine, timeout: float = 10.0) -> EngineLive:
     return wait_for(lambda: (row := live_state(engine)) and row.state == "live" and row, timeout)
 

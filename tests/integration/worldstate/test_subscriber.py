@@ -7,7 +7,13 @@ import pytest
 
 from apps.worldstate.models import EngineLive, LiveEntity, LiveUpdate
 from tests.integration.worldstate.conftest import wait_for
-from tests.integration.worldstate.live import RunningSubscriber, copied, live_state, wait_live
+from tests.integration.worldstate.live import (
+    RunningSubscriber,
+    copied,
+    live_reason,
+    live_state,
+    wait_live,
+)
 from tests.integration.worldstate.pages import DEAD_URL, make_engine
 from tests.sim.worldstate import WorldStateDouble, loopback_client
 
@@ -74,7 +80,7 @@ def test_it_gives_a_reason_and_reconnects_after_a_fault(personas, double, fault,
                 double.drop_connections("garbage")
         else:
             double.drop_connections(fault)
-        wait_for(lambda: reason in live_state(engine).reason, timeout=10)
+        wait_for(lambda: reason in live_reason(engine), timeout=10)
         wait_live(engine)
         loopback_client(double.url).publish("s.t", "x", "team-a/after", {"ok": True})
         wait_for(lambda: copied(engine, "team-a/after") == {"ok": True})
@@ -85,7 +91,7 @@ def test_it_reconnects_an_engine_that_stalls(personas, double):
     with RunningSubscriber():
         wait_live(engine)
         double.stall(1.5)
-        wait_for(lambda: "No live update from the engine within 1 s" in live_state(engine).reason, timeout=10)
+        wait_for(lambda: "No live update from the engine within 1 s" in live_reason(engine), timeout=10)
         wait_live(engine)
 
 
@@ -97,8 +103,8 @@ def test_it_keeps_the_other_engines_live_when_one_refuses(personas, double):
         refuser = make_engine(personas, refusing.url, name="refusing")
         with RunningSubscriber():
             wait_live(good)
-            wait_for(lambda: "connection refused" in (live_state(dead).reason or ""))
-            wait_for(lambda: "HTTP 503" in (live_state(refuser).reason or ""))
+            wait_for(lambda: "connection refused" in live_reason(dead), timeout=10)
+            wait_for(lambda: "HTTP 503" in live_reason(refuser), timeout=10)
             loopback_client(double.url).publish("s.t", "x", "team-a/fine", {"ok": 1})
             wait_for(lambda: copied(good, "team-a/fine") == {"ok": 1})
             assert live_state(good).state == "live"

@@ -36,7 +36,8 @@ def test_it_opens_what_it_sealed_for_every_size(size):
     stream = sealed(data)
     assert len(stream) == sealed_size(size)
     assert opened(stream) == data
-    assert data == b"" or data not in stream
+    if size >= 16:  # shorter plain bytes may turn up in any random stream by chance
+        assert data[:16] not in stream
 
 
 def test_it_accepts_any_piece_sizes_on_both_sides():

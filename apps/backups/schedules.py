@@ -13,10 +13,11 @@
   write (apps.backups.schedule_actions) in its transaction.
 - A fire re-checks everything, because beat only knows an id and a time: apps.jobs.beat.open_fire
   (the schedule still exists and is enabled, its app is still the team's, the member it runs as,
-  its last editor, still has the operator role: refused, audited and alerted otherwise), the fire is at most `window_minutes` after the
-  due time (else "missed"), and the previous run's job is not still going. Then it starts the
-  backup through the page's own action (apps.backups.actions.start_backup). Every fire leaves its
-  outcome on the schedule; a refused, missed or failed start raises the backup alert.
+  its last editor, still has the operator role: refused, audited and alerted otherwise), then the
+  fire is at most `window_minutes` after the due time (else "missed"), and the previous run's job
+  is not still going. Then it starts the backup through the page's own action
+  (apps.backups.actions.start_backup). Every fire leaves its outcome on the schedule; a refused,
+  missed or failed start raises the backup alert.
 - `missed()` is the other half: a due time that passed with no fire at all (beat or the panel was
   down) is shown on the page. Only due times after the schedule's last change (created, edited,
   resumed) count: a time moved to one that has just passed was never due.

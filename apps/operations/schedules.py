@@ -6,10 +6,11 @@
   (apps.operations.schedule_actions), in its transaction.
 - A fire re-checks everything, because beat only knows an id and a time: apps.jobs.beat.open_fire
   (the schedule still exists and is enabled, its app is still the team's, the member it runs as
-  still has the operator role), then `now` is inside the window (beat can fire late; a fire after the window's end is "missed"), and
-  the previous run of this schedule is not still going. Then it starts the job through the page's
-  own action (apps.operations.actions.start_operation) with the window's end, which the job checks
-  before each group. Every fire leaves its outcome on the schedule (last_run_at, last_outcome).
+  still has the operator role), then `now` is inside the window (beat can fire late; a fire after
+  the window's end is "missed"), and the previous run of this schedule is not still going. Then it
+  starts the job through the page's own action (apps.operations.actions.start_operation) with the
+  window's end, which the job checks before each group. Every fire leaves its outcome on the
+  schedule (last_run_at, last_outcome).
 """
 from __future__ import annotations
 
